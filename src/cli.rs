@@ -1,0 +1,194 @@
+//! The command line (SPEC §1).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+const AFTER_HELP: &str = "\
+Examples:
+  odoo-tui new acme                          # the wizard: answers a few questions, deploys, shows progress
+  odoo-tui new acme --preset quick-start --yes
+  odoo-tui render acme --preset local-dev    # print the manifests (no cluster needed)
+  odoo-tui status acme
+  odoo-tui upgrade acme --modules sale,account
+
+Presets: quick-start, external, production, local-dev (or your own, see `render --help`).
+Exit codes: 0 success, 1 error, 2 usage error, 3 applied but the rollout or a Job failed, 130 cancelled.";
+
+/// Deploy and operate Odoo 18 on Kubernetes.
+#[derive(Debug, Parser)]
+#[command(name = "odoo-tui", version, about, long_about = None, after_help = AFTER_HELP, propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Flags every command takes.
+#[derive(Debug, Args, Clone, Default)]
+pub struct Global {
+    /// Kubeconfig file (default: $KUBECONFIG, a path list, else ~/.kube/config).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub kubeconfig: Option<PathBuf>,
+    /// Kubeconfig context (default: the current context).
+    #[arg(long, global = true, value_name = "NAME")]
+    pub context: Option<String>,
+    /// Namespace (default: the context's namespace, else `default`).
+    #[arg(short = 'n', long, global = true, value_name = "NS")]
+    pub namespace: Option<String>,
+    /// Print one line per change instead of the full-screen view.
+    #[arg(long, global = true)]
+    pub plain: bool,
+    /// More detail on stderr (never credentials).
+    #[arg(short = 'v', long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+/// Where values come from, in order: preset, then each -f, then each --set.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ValuesArgs {
+    /// Start from a preset: quick-start, external, production, local-dev, or one of yours.
+    #[arg(long, value_name = "P")]
+    pub preset: Option<String>,
+    /// A values file (the chart's keys); repeat to layer several, later ones win.
+    #[arg(short = 'f', long = "values", value_name = "values.yaml")]
+    pub values: Vec<PathBuf>,
+    /// Set one value with Helm's syntax: a.b=c, list={x,y}, a.b[0].c=d; repeatable, applied after -f.
+    #[arg(long = "set", value_name = "k=v")]
+    pub set: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PlainJson {
+    Plain,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TableFormat {
+    Table,
+    Json,
+    Yaml,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Strategy {
+    Online,
+    Maintenance,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create or update an instance: the wizard, or --yes with a preset, -f and --set.
+    New {
+        /// Instance name (a DNS label, e.g. `acme`); asked for when omitted.
+        name: Option<String>,
+        #[command(flatten)]
+        values: ValuesArgs,
+        /// Ask nothing: take every answer from --preset, -f and --set.
+        #[arg(short = 'y', long)]
+        yes: bool,
+        /// Apply with server-side dry run and show what would change.
+        #[arg(long)]
+        dry_run: bool,
+        /// Adopt objects of the same name not managed by odoo-tui.
+        #[arg(long)]
+        force: bool,
+        /// Write the manifests to this folder instead of applying them (GitOps).
+        #[arg(long, value_name = "DIR")]
+        output_dir: Option<PathBuf>,
+        /// Give up waiting for the rollout after this long (e.g. 15m, 900s).
+        #[arg(long, default_value = "15m", value_name = "DURATION")]
+        timeout: String,
+        /// Print the admin login and generated passwords at the end.
+        #[arg(long)]
+        show_credentials: bool,
+        /// Output format of progress and result.
+        #[arg(short = 'o', long, value_enum, default_value = "plain")]
+        output: PlainJson,
+    },
+    /// Live dashboard of an instance (one snapshot with --once or when not on a terminal).
+    Status {
+        /// Instance name; may be omitted when the namespace holds one instance.
+        name: Option<String>,
+        /// Print one snapshot and exit (0 when ready, 3 otherwise).
+        #[arg(long)]
+        once: bool,
+        #[arg(short = 'o', long, value_enum, default_value = "table")]
+        output: TableFormat,
+    },
+    /// Upgrade modules (backup first, live Job log), optionally to a new image tag.
+    Upgrade {
+        /// Instance name; may be omitted when the namespace holds one instance.
+        name: Option<String>,
+        /// Modules to upgrade, comma-separated (e.g. sale,account).
+        #[arg(long, value_name = "LIST", conflicts_with = "all")]
+        modules: Option<String>,
+        /// Upgrade every installed module.
+        #[arg(long)]
+        all: bool,
+        /// Run the upgrade with this backend image tag and keep it afterwards.
+        #[arg(long, value_name = "T")]
+        image_tag: Option<String>,
+        /// Skip `update_list` before the upgrade.
+        #[arg(long)]
+        no_update_list: bool,
+        /// Skip the database backup (not recommended).
+        #[arg(long)]
+        no_backup: bool,
+        /// maintenance: page on + backend stopped during the upgrade (default with nginx); online: keep serving.
+        #[arg(long, value_enum)]
+        strategy: Option<Strategy>,
+        /// Do not ask for confirmation.
+        #[arg(short = 'y', long)]
+        yes: bool,
+        #[arg(long, default_value = "60m", value_name = "DURATION")]
+        timeout: String,
+        #[arg(short = 'o', long, value_enum, default_value = "plain")]
+        output: PlainJson,
+    },
+    /// Back up the database now (pg_dump to the bucket, or to a PVC without S3).
+    Backup { name: Option<String> },
+    /// Port-forward the backend to localhost and print the URL.
+    Open {
+        name: Option<String>,
+        /// Local port.
+        #[arg(long, default_value_t = 8069)]
+        port: u16,
+    },
+    /// Print the manifests (like `helm template`); needs no cluster.
+    Render {
+        /// Instance name (default: odoo).
+        name: Option<String>,
+        #[command(flatten)]
+        values: ValuesArgs,
+        /// Write one file per object into this folder instead of printing.
+        #[arg(long, value_name = "DIR")]
+        output_dir: Option<PathBuf>,
+        /// Print Secret values (freshly generated ones where not given) instead of <redacted>.
+        #[arg(long)]
+        include_secrets: bool,
+    },
+    /// List instances in the namespace (or all namespaces).
+    List {
+        #[arg(short = 'A', long)]
+        all_namespaces: bool,
+        #[arg(short = 'o', long, value_enum, default_value = "table")]
+        output: TableFormat,
+    },
+    /// Remove an instance; keeps PVCs and generated Secrets unless --delete-data.
+    Delete {
+        name: String,
+        /// Also delete PVCs and generated Secrets (asks you to type the name).
+        #[arg(long)]
+        delete_data: bool,
+        #[arg(short = 'y', long)]
+        yes: bool,
+    },
+    /// Print shell completions: odoo-tui completions bash > /etc/bash_completion.d/odoo-tui
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}

@@ -1,0 +1,416 @@
+//! The Odoo backend: Deployment, Service, filestore PVC and PDB, plus the pod pieces
+//! shared with the Jobs that run the Odoo image (env, volumes, init containers).
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec};
+use k8s_openapi::api::core::v1::{
+    Container, ContainerPort, EmptyDirVolumeSource, EnvVar, HTTPGetAction, KeyToPath,
+    PersistentVolumeClaim, PersistentVolumeClaimSpec, PersistentVolumeClaimVolumeSource, PodSpec,
+    PodTemplateSpec, Probe, SecretVolumeSource, Service, ServicePort, ServiceSpec, Volume,
+    VolumeMount, VolumeResourceRequirements,
+};
+use k8s_openapi::api::policy::v1::{PodDisruptionBudget, PodDisruptionBudgetSpec};
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+
+use super::common::{
+    Ctx, env, non_empty, non_empty_map, restricted_container, restricted_default, restricted_pod,
+    secret_env,
+};
+use super::{Object, secrets, template};
+use crate::values::{self, Image};
+
+pub const COMPONENT: &str = "backend";
+/// Where odoo.conf is mounted.
+pub const CONF_DIR: &str = "/etc/odoo";
+
+pub fn deployment_name(ctx: &Ctx<'_>) -> String {
+    format!("{}-backend", ctx.fullname())
+}
+
+pub fn pvc_name(ctx: &Ctx<'_>) -> String {
+    format!("{}-backend-data", ctx.fullname())
+}
+
+/// The environment of every container running Odoo: the DB password, the session store
+/// URI and the S3 settings, then `backend.env`.
+pub fn odoo_env(ctx: &Ctx<'_>) -> Vec<EnvVar> {
+    let d = &ctx.d;
+    let mut e = vec![
+        secret_env("PGPASSWORD", &d.db_secret.0, &d.db_secret.1),
+        secret_env("SESSION_DB_URI", &d.session_secret.0, &d.session_secret.1),
+    ];
+    if d.s3 {
+        e.push(env("AWS_ENDPOINT_URL", d.s3_endpoint.clone()));
+        e.push(secret_env(
+            "AWS_ACCESS_KEY_ID",
+            &d.s3_secret.0,
+            &d.s3_secret.1,
+        ));
+        e.push(secret_env(
+            "AWS_SECRET_ACCESS_KEY",
+            &d.s3_secret.0,
+            &d.s3_secret.2,
+        ));
+        if !d.s3_region.is_empty() {
+            e.push(env("AWS_DEFAULT_REGION", d.s3_region.clone()));
+        }
+    }
+    e.extend(ctx.v.backend.env.iter().cloned());
+    e
+}
+
+/// Volumes of an Odoo pod: odoo.conf (from the config Secret, or composed into an
+/// emptyDir when the master password comes from an existing Secret) and the data dir.
+pub fn odoo_volumes(ctx: &Ctx<'_>, with_data_pvc: bool) -> Vec<Volume> {
+    let mut v = vec![Volume {
+        name: "config-source".into(),
+        secret: Some(SecretVolumeSource {
+            secret_name: Some(format!("{}-config", ctx.fullname())),
+            items: Some(vec![KeyToPath {
+                key: "odoo.conf".into(),
+                path: "odoo.conf".into(),
+                mode: None,
+            }]),
+            default_mode: Some(0o440),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }];
+    if ctx.d.master_secret.is_some() {
+        v.push(empty_dir("config"));
+    }
+    if with_data_pvc && ctx.d.filestore_pvc {
+        v.push(Volume {
+            name: "data".into(),
+            persistent_volume_claim: Some(PersistentVolumeClaimVolumeSource {
+                claim_name: pvc_name(ctx),
+                read_only: None,
+            }),
+            ..Default::default()
+        });
+    } else {
+        v.push(empty_dir("data"));
+    }
+    v
+}
+
+pub fn empty_dir(name: &str) -> Volume {
+    Volume {
+        name: name.into(),
+        empty_dir: Some(EmptyDirVolumeSource::default()),
+        ..Default::default()
+    }
+}
+
+pub fn odoo_mounts(ctx: &Ctx<'_>) -> Vec<VolumeMount> {
+    let conf_volume = if ctx.d.master_secret.is_some() {
+        "config"
+    } else {
+        "config-source"
+    };
+    vec![
+        VolumeMount {
+            name: conf_volume.into(),
+            mount_path: format!("{CONF_DIR}/odoo.conf"),
+            sub_path: Some("odoo.conf".into()),
+            read_only: Some(true),
+            ..Default::default()
+        },
+        VolumeMount {
+            name: "data".into(),
+            mount_path: ctx.v.backend.odoo.data_dir.clone(),
+            ..Default::default()
+        },
+    ]
+}
+
+fn busybox<'a>(ctx: &Ctx<'a>) -> &'a Image {
+    &ctx.v.backend.init_containers.wait_for_db.image
+}
+
+/// Init containers of every Odoo pod: wait for the database; compose odoo.conf with the
+/// master password from its Secret when one is named.
+pub fn odoo_init_containers(ctx: &Ctx<'_>) -> Vec<Container> {
+    let mut out = Vec::new();
+    let d = &ctx.d;
+    if ctx.v.backend.init_containers.wait_for_db.enabled {
+        out.push(Container {
+            name: "wait-for-db".into(),
+            image: Some(busybox(ctx).reference()),
+            image_pull_policy: Some(busybox(ctx).pull_policy.clone()),
+            command: Some(vec![
+                "sh".into(),
+                "-c".into(),
+                format!(
+                    "until nc -z -w 2 {host} {port}; do echo \"waiting for PostgreSQL at {host}:{port}\"; sleep 2; done",
+                    host = d.db_host,
+                    port = d.db_port
+                ),
+            ]),
+            security_context: Some(restricted_default(100, 101)),
+            resources: Some(small_resources()),
+            ..Default::default()
+        });
+    }
+    if let Some((secret, key)) = &d.master_secret {
+        out.push(Container {
+            name: "compose-config".into(),
+            image: Some(busybox(ctx).reference()),
+            image_pull_policy: Some(busybox(ctx).pull_policy.clone()),
+            command: Some(vec![
+                "sh".into(),
+                "-c".into(),
+                "{ cat /config-source/odoo.conf; printf 'admin_passwd = %s\\n' \"$ODOO_MASTER_PASSWORD\"; } > /config/odoo.conf".into(),
+            ]),
+            env: Some(vec![secret_env("ODOO_MASTER_PASSWORD", secret, key)]),
+            volume_mounts: Some(vec![
+                VolumeMount {
+                    name: "config-source".into(),
+                    mount_path: "/config-source".into(),
+                    read_only: Some(true),
+                    ..Default::default()
+                },
+                VolumeMount {
+                    name: "config".into(),
+                    mount_path: "/config".into(),
+                    ..Default::default()
+                },
+            ]),
+            security_context: Some(restricted_default(100, 101)),
+            resources: Some(small_resources()),
+            ..Default::default()
+        });
+    }
+    out
+}
+
+/// Requests and limits of the small helper containers.
+pub fn small_resources() -> k8s_openapi::api::core::v1::ResourceRequirements {
+    let q = |s: &str| Quantity(s.to_string());
+    k8s_openapi::api::core::v1::ResourceRequirements {
+        requests: Some(BTreeMap::from([
+            ("cpu".to_string(), q("10m")),
+            ("memory".to_string(), q("16Mi")),
+        ])),
+        limits: Some(BTreeMap::from([
+            ("cpu".to_string(), q("100m")),
+            ("memory".to_string(), q("64Mi")),
+        ])),
+        ..Default::default()
+    }
+}
+
+/// A pod spec running the Odoo image with the backend's identity and security.
+pub fn odoo_pod_spec(
+    ctx: &Ctx<'_>,
+    container: Container,
+    restart_policy: Option<&str>,
+    with_data_pvc: bool,
+) -> PodSpec {
+    let b = &ctx.v.backend;
+    PodSpec {
+        service_account_name: Some(ctx.d.service_account.clone()),
+        automount_service_account_token: Some(false),
+        image_pull_secrets: ctx.image_pull_secrets(),
+        security_context: Some(restricted_pod(&b.pod_security_context, 100, 101)),
+        init_containers: non_empty(odoo_init_containers(ctx)),
+        containers: vec![container],
+        volumes: Some(odoo_volumes(ctx, with_data_pvc)),
+        restart_policy: restart_policy.map(str::to_string),
+        node_selector: non_empty_map(&b.node_selector),
+        tolerations: non_empty(b.tolerations.clone()),
+        affinity: (b.affinity != Default::default()).then(|| b.affinity.clone()),
+        ..Default::default()
+    }
+}
+
+/// A container running `odoo` with the backend's env, mounts and security.
+pub fn odoo_container(ctx: &Ctx<'_>, name: &str, image: &Image) -> Container {
+    Container {
+        name: name.into(),
+        image: Some(image.reference()),
+        image_pull_policy: Some(image.pull_policy.clone()),
+        env: Some(odoo_env(ctx)),
+        volume_mounts: Some(odoo_mounts(ctx)),
+        security_context: Some(restricted_container(
+            &ctx.v.backend.container_security_context,
+        )),
+        ..Default::default()
+    }
+}
+
+fn probe(p: &values::Probe) -> Option<Probe> {
+    if !p.enabled {
+        return None;
+    }
+    Some(Probe {
+        http_get: Some(HTTPGetAction {
+            path: Some(p.path.clone()),
+            port: match p.port.parse::<i32>() {
+                Ok(n) => IntOrString::Int(n),
+                Err(_) => IntOrString::String(p.port.clone()),
+            },
+            ..Default::default()
+        }),
+        initial_delay_seconds: p.initial_delay_seconds,
+        period_seconds: p.period_seconds,
+        timeout_seconds: p.timeout_seconds,
+        failure_threshold: p.failure_threshold,
+        ..Default::default()
+    })
+}
+
+pub fn render(ctx: &Ctx<'_>) -> Vec<Object> {
+    let b = &ctx.v.backend;
+    let mut c = odoo_container(ctx, COMPONENT, &b.image);
+    c.command = Some(vec!["odoo".into()]);
+    c.args = Some(vec!["-c".into(), format!("{CONF_DIR}/odoo.conf")]);
+    c.ports = Some(vec![
+        ContainerPort {
+            name: Some("http".into()),
+            container_port: b.service.ports.http as i32,
+            protocol: Some("TCP".into()),
+            ..Default::default()
+        },
+        ContainerPort {
+            name: Some("websocket".into()),
+            container_port: b.service.ports.websocket as i32,
+            protocol: Some("TCP".into()),
+            ..Default::default()
+        },
+    ]);
+    c.startup_probe = probe(&b.startup_probe);
+    c.liveness_probe = probe(&b.liveness_probe);
+    c.readiness_probe = probe(&b.readiness_probe);
+    c.resources = Some(b.resources.clone());
+
+    let mut pod_meta = ctx.pod_meta(COMPONENT);
+    pod_meta.annotations = Some(BTreeMap::from([(
+        "odoo-tui/config-hash".to_string(),
+        template::checksum(&secrets::odoo_conf(ctx)),
+    )]));
+    let deployment = Deployment {
+        metadata: ctx.meta(deployment_name(ctx), Some(COMPONENT)),
+        spec: Some(DeploymentSpec {
+            replicas: Some(b.replica_count),
+            strategy: Some(b.update_strategy.clone()),
+            selector: LabelSelector {
+                match_labels: Some(ctx.selector(Some(COMPONENT))),
+                ..Default::default()
+            },
+            template: PodTemplateSpec {
+                metadata: Some(pod_meta),
+                spec: Some(odoo_pod_spec(ctx, c, None, true)),
+            },
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let service = Service {
+        metadata: ctx.meta(deployment_name(ctx), Some(COMPONENT)),
+        spec: Some(ServiceSpec {
+            type_: Some(b.service.type_.clone()),
+            selector: Some(ctx.selector(Some(COMPONENT))),
+            ports: Some(vec![
+                service_port("http", b.service.ports.http, "http"),
+                service_port("websocket", b.service.ports.websocket, "websocket"),
+            ]),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    vec![Object::Service(service), Object::Deployment(deployment)]
+}
+
+pub fn service_port(name: &str, port: i64, target: &str) -> ServicePort {
+    ServicePort {
+        name: Some(name.into()),
+        port: port as i32,
+        target_port: Some(IntOrString::String(target.into())),
+        protocol: Some("TCP".into()),
+        ..Default::default()
+    }
+}
+
+/// The filestore PVC, when the filestore is not on S3 or persistence is asked for.
+pub fn pvc(ctx: &Ctx<'_>) -> Vec<Object> {
+    if !ctx.d.filestore_pvc {
+        return vec![];
+    }
+    let p = &ctx.v.backend.persistence;
+    vec![Object::PersistentVolumeClaim(claim(
+        ctx,
+        pvc_name(ctx),
+        &p.size,
+        &p.storage_class,
+        COMPONENT,
+    ))]
+}
+
+/// A ReadWriteOnce claim of this instance.
+pub fn claim(
+    ctx: &Ctx<'_>,
+    name: String,
+    size: &str,
+    storage_class: &str,
+    component: &str,
+) -> PersistentVolumeClaim {
+    PersistentVolumeClaim {
+        metadata: ctx.meta(name, Some(component)),
+        spec: Some(PersistentVolumeClaimSpec {
+            access_modes: Some(vec!["ReadWriteOnce".into()]),
+            storage_class_name: (!storage_class.is_empty()).then(|| storage_class.to_string()),
+            resources: Some(VolumeResourceRequirements {
+                requests: Some(BTreeMap::from([(
+                    "storage".to_string(),
+                    Quantity(size.to_string()),
+                )])),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+/// The backend PDB, only when it cannot block every eviction.
+pub fn pdb(ctx: &Ctx<'_>) -> Vec<Object> {
+    let b = &ctx.v.backend;
+    pdb_for(
+        ctx,
+        COMPONENT,
+        &deployment_name(ctx),
+        b.pdb.enabled,
+        b.pdb.min_available,
+        b.replica_count,
+    )
+}
+
+/// A PDB for `component`, rendered only when replicas > minAvailable.
+pub fn pdb_for(
+    ctx: &Ctx<'_>,
+    component: &str,
+    name: &str,
+    enabled: bool,
+    min_available: i32,
+    replicas: i32,
+) -> Vec<Object> {
+    if !enabled || replicas <= min_available {
+        return vec![];
+    }
+    vec![Object::PodDisruptionBudget(PodDisruptionBudget {
+        metadata: ctx.meta(name.to_string(), Some(component)),
+        spec: Some(PodDisruptionBudgetSpec {
+            min_available: Some(IntOrString::Int(min_available)),
+            selector: Some(LabelSelector {
+                match_labels: Some(ctx.selector(Some(component))),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }),
+        ..Default::default()
+    })]
+}

@@ -1,0 +1,68 @@
+//! The renderer: `Values` (+ release name, namespace and credentials) to typed
+//! Kubernetes objects. Pure: no IO, no clock, no randomness.
+
+mod backend;
+mod common;
+mod frontend;
+mod ingress;
+mod jobs;
+mod minio;
+mod network_policy;
+mod nginx;
+mod object;
+mod postgresql;
+mod secrets;
+mod stateful;
+pub mod template;
+
+pub use common::{Ctx, Derived, names};
+pub use object::Object;
+pub use secrets::{needed_credentials, odoo_conf, session_uri};
+
+use crate::values::Values;
+
+/// Credentials the renderer writes into chart-managed Secrets. Generated ones are
+/// produced outside the renderer (random) or read back from the cluster.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Credentials {
+    /// Password of the database user (bundled PostgreSQL, or external without existingSecret).
+    pub db_password: Option<String>,
+    /// MinIO root password (bundled MinIO without existingSecret).
+    pub minio_root_password: Option<String>,
+    /// Odoo's master password (`admin_passwd` in odoo.conf).
+    pub master_password: Option<String>,
+    /// Password set for Odoo's `admin` user by the init Job.
+    pub admin_password: Option<String>,
+}
+
+/// What one render needs.
+#[derive(Debug, Clone)]
+pub struct RenderInput<'a> {
+    pub release: &'a str,
+    pub namespace: &'a str,
+    pub values: &'a Values,
+    pub credentials: &'a Credentials,
+}
+
+/// Render every object of the instance, in apply order (see SPEC §5 waves).
+pub fn render(input: &RenderInput<'_>) -> Result<Vec<Object>, crate::Error> {
+    let ctx = Ctx::new(input)?;
+    let mut out = Vec::new();
+    if let Some(sa) = common::service_account(&ctx) {
+        out.push(sa);
+    }
+    out.extend(secrets::render(&ctx)?);
+    out.extend(nginx::config_maps(&ctx));
+    out.extend(postgresql::render(&ctx));
+    out.extend(minio::render(&ctx));
+    out.extend(backend::pvc(&ctx));
+    out.extend(jobs::render(&ctx));
+    out.extend(backend::render(&ctx));
+    out.extend(frontend::render(&ctx));
+    out.extend(nginx::render(&ctx));
+    out.extend(jobs::smoke_check(&ctx));
+    out.extend(backend::pdb(&ctx));
+    out.extend(ingress::render(&ctx));
+    out.extend(network_policy::render(&ctx));
+    Ok(out)
+}
