@@ -83,7 +83,11 @@ async fn crud_and_string_data() {
     // Stale resourceVersion on update: 409 Conflict.
     let mut stale = got.clone();
     stale.data = Some([("c".to_string(), "3".to_string())].into());
-    let s = api_err(cms.replace("conf", &PostParams::default(), &stale).await.unwrap_err());
+    let s = api_err(
+        cms.replace("conf", &PostParams::default(), &stale)
+            .await
+            .unwrap_err(),
+    );
     assert_eq!((s.code, s.reason.as_str()), (409, "Conflict"));
 
     cms.delete("conf", &DeleteParams::default()).await.unwrap();
@@ -109,7 +113,10 @@ async fn server_side_apply_semantics() {
         .patch(
             "web",
             &pp,
-            &Patch::Apply(deployment(json!({"app": "web", "tier": "front"}), "odoo:18.0")),
+            &Patch::Apply(deployment(
+                json!({"app": "web", "tier": "front"}),
+                "odoo:18.0",
+            )),
         )
         .await
         .unwrap();
@@ -125,7 +132,10 @@ async fn server_side_apply_semantics() {
         "{fields}"
     );
     // Defaults are stored.
-    assert_eq!(first.spec.as_ref().unwrap().progress_deadline_seconds, Some(600));
+    assert_eq!(
+        first.spec.as_ref().unwrap().progress_deadline_seconds,
+        Some(600)
+    );
 
     // Same manifest again: nothing changes.
     let rv_before = server.resource_version();
@@ -133,11 +143,17 @@ async fn server_side_apply_semantics() {
         .patch(
             "web",
             &pp,
-            &Patch::Apply(deployment(json!({"app": "web", "tier": "front"}), "odoo:18.0")),
+            &Patch::Apply(deployment(
+                json!({"app": "web", "tier": "front"}),
+                "odoo:18.0",
+            )),
         )
         .await
         .unwrap();
-    assert_eq!(second.metadata.resource_version, first.metadata.resource_version);
+    assert_eq!(
+        second.metadata.resource_version,
+        first.metadata.resource_version
+    );
     assert_eq!(second.metadata.generation, Some(1));
     let rv_after = server.resource_version();
     // Controllers may have written status meanwhile, but not to this object.
@@ -154,7 +170,10 @@ async fn server_side_apply_semantics() {
         .unwrap();
     let labels = third.metadata.labels.clone().unwrap();
     assert!(!labels.contains_key("tier"), "{labels:?}");
-    assert_ne!(third.metadata.resource_version, second.metadata.resource_version);
+    assert_ne!(
+        third.metadata.resource_version,
+        second.metadata.resource_version
+    );
     assert_eq!(third.metadata.generation, Some(1));
 
     // Another manager setting the image differently conflicts...
@@ -171,8 +190,17 @@ async fn server_side_apply_semantics() {
         .unwrap_err(),
     );
     assert_eq!(e.code, 409);
-    assert!(e.message.contains("conflict with \"odoo-tui\""), "{}", e.message);
-    assert!(e.message.contains(".spec.template.spec.containers[name=\"odoo\"].image"), "{}", e.message);
+    assert!(
+        e.message.contains("conflict with \"odoo-tui\""),
+        "{}",
+        e.message
+    );
+    assert!(
+        e.message
+            .contains(".spec.template.spec.containers[name=\"odoo\"].image"),
+        "{}",
+        e.message
+    );
 
     // ... a dry run stores nothing ...
     let dry = deps
@@ -186,11 +214,23 @@ async fn server_side_apply_semantics() {
         .await
         .unwrap();
     assert_eq!(
-        dry.spec.as_ref().unwrap().template.spec.as_ref().unwrap().containers[0].image.as_deref(),
+        dry.spec
+            .as_ref()
+            .unwrap()
+            .template
+            .spec
+            .as_ref()
+            .unwrap()
+            .containers[0]
+            .image
+            .as_deref(),
         Some("odoo:17.0")
     );
     let stored = deps.get("web").await.unwrap();
-    assert_eq!(stored.metadata.resource_version, third.metadata.resource_version);
+    assert_eq!(
+        stored.metadata.resource_version,
+        third.metadata.resource_version
+    );
 
     // ... and force takes ownership; the spec change bumps generation.
     let forced = deps
@@ -218,9 +258,13 @@ async fn server_side_apply_semantics() {
     bad["spec"]["selector"]["matchLabels"]["app"] = json!("other");
     bad["spec"]["template"]["metadata"]["labels"]["app"] = json!("other");
     let e = api_err(
-        deps.patch("web", &PatchParams::apply("odoo-tui").force(), &Patch::Apply(bad))
-            .await
-            .unwrap_err(),
+        deps.patch(
+            "web",
+            &PatchParams::apply("odoo-tui").force(),
+            &Patch::Apply(bad),
+        )
+        .await
+        .unwrap_err(),
     );
     assert_eq!(e.code, 422);
     assert!(e.message.contains("field is immutable"), "{}", e.message);
@@ -264,14 +308,25 @@ async fn watcher_sees_changes_and_namespace_lifecycle() {
     let in_ns: Api<ConfigMap> = Api::namespaced(client.clone(), "scratch");
     let cm: ConfigMap = serde_json::from_value(json!({"metadata": {"name": "x"}})).unwrap();
     in_ns.create(&PostParams::default(), &cm).await.unwrap();
-    nss.delete("scratch", &DeleteParams::default()).await.unwrap();
+    nss.delete("scratch", &DeleteParams::default())
+        .await
+        .unwrap();
     eventually(5, "namespace removal", || async {
-        nss.get_opt("scratch").await.unwrap().is_none().then_some(())
+        nss.get_opt("scratch")
+            .await
+            .unwrap()
+            .is_none()
+            .then_some(())
     })
     .await;
     assert!(in_ns.get_opt("x").await.unwrap().is_none());
     let missing_ns: Api<ConfigMap> = Api::namespaced(client.clone(), "nowhere");
-    let e = api_err(missing_ns.create(&PostParams::default(), &cm).await.unwrap_err());
+    let e = api_err(
+        missing_ns
+            .create(&PostParams::default(), &cm)
+            .await
+            .unwrap_err(),
+    );
     assert_eq!(e.code, 404);
     assert_eq!(e.message, "namespaces \"nowhere\" not found");
 }

@@ -1,0 +1,451 @@
+//! Controllers and the scripted kubelet, seen through kube-rs.
+
+mod common;
+
+use common::{eventually, setup};
+use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet, StatefulSet};
+use k8s_openapi::api::batch::v1::Job;
+use k8s_openapi::api::core::v1::{Event, PersistentVolumeClaim, Pod, Secret};
+use kube::api::{Api, DeleteParams, ListParams, LogParams, Patch, PatchParams, PostParams};
+use serde_json::{Value, json};
+use test_apiserver::{Config, Scenario};
+
+const SCENARIO: &str = r#"
+defaults: {readyAfterSeconds: 1}
+node: {cpu: "4", memory: "8Gi"}
+pods:
+  - selector: {app.kubernetes.io/component: upgrade}
+    exitCode: 1
+    runSeconds: 2
+    logs: ["loading module sale", "ERROR: module sale failed"]
+images:
+  "odoo:18.0-missing": {pull: fail}
+  "odoo:18.0-crash": {crash: {afterSeconds: 1, exitCode: 1, logs: ["Traceback (most recent call last):", "KeyError: 'db'"]}}
+  "odoo:18.0-oom": {oomKilled: true}
+  "odoo:18.0-slow": {readyAfterSeconds: 20}
+"#;
+
+fn config() -> Config {
+    Config::default()
+        .time_scale(0.02)
+        .scenario(Scenario::from_yaml(SCENARIO).unwrap())
+}
+
+fn deploy(name: &str, image: &str, replicas: i64) -> Value {
+    json!({
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": name},
+        "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": name}},
+            "template": {"metadata": {"labels": {"app": name}},
+                "spec": {"containers": [{"name": "odoo", "image": image}]}}}
+    })
+}
+
+fn apply() -> PatchParams {
+    PatchParams::apply("test").force()
+}
+
+async fn pods_of(pods: &Api<Pod>, app: &str) -> Vec<Pod> {
+    pods.list(&ListParams::default().labels(&format!("app={app}")))
+        .await
+        .unwrap()
+        .items
+}
+
+fn waiting_reason(p: &Pod) -> Option<(String, String)> {
+    let cs = p.status.as_ref()?.container_statuses.as_ref()?;
+    let w = cs[0].state.as_ref()?.waiting.as_ref()?;
+    Some((w.reason.clone()?, w.message.clone().unwrap_or_default()))
+}
+
+#[tokio::test]
+async fn deployment_rolls_out_and_updates() {
+    let (_s, client) = setup(config()).await;
+    let deps: Api<Deployment> = Api::default_namespaced(client.clone());
+    let rss: Api<ReplicaSet> = Api::default_namespaced(client.clone());
+    let pods: Api<Pod> = Api::default_namespaced(client.clone());
+    deps.patch(
+        "web",
+        &apply(),
+        &Patch::Apply(deploy("web", "odoo:18.0", 2)),
+    )
+    .await
+    .unwrap();
+    let d = eventually(5, "deployment available", || async {
+        let d = deps.get("web").await.unwrap();
+        let st = d.status.clone()?;
+        (st.available_replicas == Some(2) && st.updated_replicas == Some(2)).then_some(d)
+    })
+    .await;
+    let st = d.status.unwrap();
+    assert_eq!(st.observed_generation, Some(1));
+    let progressing = st
+        .conditions
+        .unwrap()
+        .into_iter()
+        .find(|c| c.type_ == "Progressing")
+        .unwrap();
+    assert_eq!(
+        progressing.reason.as_deref(),
+        Some("NewReplicaSetAvailable")
+    );
+    let ps = pods_of(&pods, "web").await;
+    assert_eq!(ps.len(), 2);
+    for p in &ps {
+        let st = p.status.as_ref().unwrap();
+        assert_eq!(st.phase.as_deref(), Some("Running"));
+        let ready = st
+            .conditions
+            .as_ref()
+            .unwrap()
+            .iter()
+            .find(|c| c.type_ == "Ready")
+            .unwrap();
+        assert_eq!(ready.status, "True");
+        assert!(
+            p.metadata
+                .labels
+                .as_ref()
+                .unwrap()
+                .contains_key("pod-template-hash")
+        );
+    }
+
+    // New image: a second ReplicaSet takes over, the old one drops to 0.
+    deps.patch(
+        "web",
+        &apply(),
+        &Patch::Apply(deploy("web", "odoo:18.1", 2)),
+    )
+    .await
+    .unwrap();
+    eventually(5, "rollout of the new template", || async {
+        let d = deps.get("web").await.unwrap();
+        let st = d.status.clone()?;
+        let done = d.metadata.generation == st.observed_generation
+            && st.updated_replicas == Some(2)
+            && st.replicas == Some(2)
+            && st.available_replicas == Some(2);
+        done.then_some(())
+    })
+    .await;
+    let all = rss.list(&ListParams::default()).await.unwrap().items;
+    assert_eq!(all.len(), 2);
+    let zero = all
+        .iter()
+        .filter(|r| r.spec.as_ref().unwrap().replicas == Some(0))
+        .count();
+    assert_eq!(zero, 1);
+
+    // Scale through the scale subresource.
+    deps.patch_scale(
+        "web",
+        &PatchParams::default(),
+        &Patch::Merge(json!({"spec": {"replicas": 3}})),
+    )
+    .await
+    .unwrap();
+    eventually(5, "three ready pods", || async {
+        let d = deps.get("web").await.unwrap();
+        (d.status?.ready_replicas == Some(3)).then_some(())
+    })
+    .await;
+
+    // Deleting the deployment garbage-collects its replica sets and pods.
+    deps.delete("web", &DeleteParams::default()).await.unwrap();
+    eventually(5, "garbage collection", || async {
+        let left = rss.list(&ListParams::default()).await.unwrap().items.len()
+            + pods.list(&ListParams::default()).await.unwrap().items.len();
+        (left == 0).then_some(())
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn image_pull_failure_and_crash_loop() {
+    let (_s, client) = setup(config()).await;
+    let deps: Api<Deployment> = Api::default_namespaced(client.clone());
+    let pods: Api<Pod> = Api::default_namespaced(client.clone());
+    deps.patch(
+        "missing",
+        &apply(),
+        &Patch::Apply(deploy("missing", "odoo:18.0-missing", 1)),
+    )
+    .await
+    .unwrap();
+    deps.patch(
+        "crash",
+        &apply(),
+        &Patch::Apply(deploy("crash", "odoo:18.0-crash", 1)),
+    )
+    .await
+    .unwrap();
+    let (reason, msg) = eventually(5, "ImagePullBackOff", || async {
+        let ps = pods_of(&pods, "missing").await;
+        waiting_reason(ps.first()?).filter(|(r, _)| r == "ImagePullBackOff")
+    })
+    .await;
+    assert_eq!(reason, "ImagePullBackOff");
+    assert!(msg.contains("odoo:18.0-missing"), "{msg}");
+
+    let p = eventually(5, "CrashLoopBackOff", || async {
+        let ps = pods_of(&pods, "crash").await;
+        let p = ps.first()?.clone();
+        waiting_reason(&p)
+            .filter(|(r, _)| r == "CrashLoopBackOff")
+            .map(|_| p)
+    })
+    .await;
+    let cs = &p
+        .status
+        .as_ref()
+        .unwrap()
+        .container_statuses
+        .as_ref()
+        .unwrap()[0];
+    assert!(!cs.ready);
+    let last = cs.last_state.as_ref().unwrap().terminated.as_ref().unwrap();
+    assert_eq!(last.exit_code, 1);
+    assert_eq!(last.reason.as_deref(), Some("Error"));
+    let name = p.metadata.name.unwrap();
+    let logs = pods
+        .logs(
+            &name,
+            &LogParams {
+                previous: true,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(logs.contains("KeyError: 'db'"), "{logs}");
+    let d = deps.get("crash").await.unwrap();
+    assert_eq!(d.status.unwrap().available_replicas, None);
+
+    // Events tell the story, as `kubectl describe` would show.
+    let events: Api<Event> = Api::default_namespaced(client.clone());
+    let evs = events.list(&ListParams::default()).await.unwrap().items;
+    assert!(evs.iter().any(|e| e.reason.as_deref() == Some("BackOff")
+        && e.message.as_deref() == Some("Back-off pulling image \"odoo:18.0-missing\"")));
+    assert!(
+        evs.iter()
+            .any(|e| e.reason.as_deref() == Some("ScalingReplicaSet"))
+    );
+}
+
+#[tokio::test]
+async fn jobs_complete_or_fail() {
+    let (_s, client) = setup(config()).await;
+    let jobs: Api<Job> = Api::default_namespaced(client.clone());
+    let pods: Api<Pod> = Api::default_namespaced(client.clone());
+    let job = |name: &str, labels: Value| {
+        json!({"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": name},
+            "spec": {"backoffLimit": 1, "template": {"metadata": {"labels": labels},
+                "spec": {"restartPolicy": "Never", "containers": [{"name": "run", "image": "odoo:18.0"}]}}}})
+    };
+    jobs.patch("ok", &apply(), &Patch::Apply(job("ok", json!({"x": "y"}))))
+        .await
+        .unwrap();
+    jobs.patch(
+        "upgrade",
+        &apply(),
+        &Patch::Apply(job(
+            "upgrade",
+            json!({"app.kubernetes.io/component": "upgrade"}),
+        )),
+    )
+    .await
+    .unwrap();
+    let cond = |j: &Job, ty: &str| {
+        j.status
+            .as_ref()
+            .and_then(|s| s.conditions.as_ref())
+            .and_then(|c| {
+                c.iter()
+                    .find(|c| c.type_ == ty && c.status == "True")
+                    .cloned()
+            })
+    };
+    let ok = eventually(5, "job complete", || async {
+        let j = jobs.get("ok").await.unwrap();
+        cond(&j, "Complete").map(|_| j)
+    })
+    .await;
+    assert_eq!(ok.status.as_ref().unwrap().succeeded, Some(1));
+    let failed = eventually(10, "job failed", || async {
+        let j = jobs.get("upgrade").await.unwrap();
+        cond(&j, "Failed")
+    })
+    .await;
+    assert_eq!(failed.reason.as_deref(), Some("BackoffLimitExceeded"));
+    let j = jobs.get("upgrade").await.unwrap();
+    assert_eq!(j.status.unwrap().failed, Some(2));
+    let ps = pods
+        .list(&ListParams::default().labels("job-name=upgrade"))
+        .await
+        .unwrap()
+        .items;
+    assert_eq!(ps.len(), 2);
+    let p = &ps[0];
+    assert_eq!(p.status.as_ref().unwrap().phase.as_deref(), Some("Failed"));
+    let logs = pods
+        .logs(p.metadata.name.as_ref().unwrap(), &LogParams::default())
+        .await
+        .unwrap();
+    assert_eq!(logs, "loading module sale\nERROR: module sale failed\n");
+}
+
+#[tokio::test]
+async fn missing_secret_key_blocks_start_until_fixed() {
+    let (_s, client) = setup(config()).await;
+    let pods: Api<Pod> = Api::default_namespaced(client.clone());
+    let secrets: Api<Secret> = Api::default_namespaced(client.clone());
+    let s: Secret =
+        serde_json::from_value(json!({"metadata": {"name": "db"}, "stringData": {"user": "odoo"}}))
+            .unwrap();
+    secrets.create(&PostParams::default(), &s).await.unwrap();
+    let pod: Pod = serde_json::from_value(json!({
+        "metadata": {"name": "odoo", "labels": {"app": "odoo"}},
+        "spec": {"containers": [{"name": "odoo", "image": "odoo:18.0",
+            "env": [{"name": "PASSWORD", "valueFrom": {"secretKeyRef": {"name": "db", "key": "password"}}}]}]}
+    }))
+    .unwrap();
+    pods.create(&PostParams::default(), &pod).await.unwrap();
+    let (reason, msg) = eventually(5, "CreateContainerConfigError", || async {
+        waiting_reason(&pods.get("odoo").await.unwrap())
+            .filter(|(r, _)| r == "CreateContainerConfigError")
+    })
+    .await;
+    assert_eq!(reason, "CreateContainerConfigError");
+    assert_eq!(msg, "couldn't find key password in Secret default/db");
+    assert_eq!(
+        pods.get("odoo")
+            .await
+            .unwrap()
+            .status
+            .unwrap()
+            .phase
+            .as_deref(),
+        Some("Pending")
+    );
+    secrets
+        .patch(
+            "db",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"stringData": {"password": "x"}})),
+        )
+        .await
+        .unwrap();
+    eventually(5, "pod running once the key exists", || async {
+        let p = pods.get("odoo").await.unwrap();
+        (p.status?.phase.as_deref() == Some("Running")).then_some(())
+    })
+    .await;
+
+    // A ServiceAccount that does not exist: the pod is refused at admission.
+    let bad: Pod = serde_json::from_value(json!({
+        "metadata": {"name": "nosa"},
+        "spec": {"serviceAccountName": "ghost", "containers": [{"name": "c", "image": "odoo:18.0"}]}
+    }))
+    .unwrap();
+    match pods.create(&PostParams::default(), &bad).await {
+        Err(kube::Error::Api(s)) => {
+            assert_eq!(s.code, 403);
+            assert!(
+                s.message.contains("serviceaccount \"ghost\" not found"),
+                "{}",
+                s.message
+            );
+        }
+        other => panic!("expected 403, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn statefulset_pods_and_claims() {
+    let (_s, client) = setup(config()).await;
+    let sts: Api<StatefulSet> = Api::default_namespaced(client.clone());
+    let pvcs: Api<PersistentVolumeClaim> = Api::default_namespaced(client.clone());
+    let pods: Api<Pod> = Api::default_namespaced(client.clone());
+    let manifest = json!({
+        "apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "pg"},
+        "spec": {"replicas": 2, "serviceName": "pg",
+            "selector": {"matchLabels": {"app": "pg"}},
+            "template": {"metadata": {"labels": {"app": "pg"}},
+                "spec": {"containers": [{"name": "pg", "image": "postgres:16",
+                    "volumeMounts": [{"name": "data", "mountPath": "/var/lib/postgresql"}]}]}},
+            "volumeClaimTemplates": [{"metadata": {"name": "data"},
+                "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}}]}
+    });
+    sts.patch("pg", &apply(), &Patch::Apply(manifest.clone()))
+        .await
+        .unwrap();
+    eventually(5, "statefulset ready", || async {
+        let s = sts.get("pg").await.unwrap();
+        (s.status?.ready_replicas == Some(2)).then_some(())
+    })
+    .await;
+    let claims = pvcs
+        .list(&ListParams::default().labels("app=pg"))
+        .await
+        .unwrap()
+        .items;
+    let mut names: Vec<String> = claims
+        .iter()
+        .map(|c| c.metadata.name.clone().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(names, vec!["data-pg-0", "data-pg-1"]);
+    for c in &claims {
+        assert_eq!(c.status.as_ref().unwrap().phase.as_deref(), Some("Bound"));
+    }
+    let p0 = pods.get("pg-0").await.unwrap();
+    let p1 = pods.get("pg-1").await.unwrap();
+    assert!(p0.metadata.creation_timestamp <= p1.metadata.creation_timestamp);
+    let vols = p0.spec.unwrap().volumes.unwrap();
+    assert_eq!(
+        vols[0].persistent_volume_claim.as_ref().unwrap().claim_name,
+        "data-pg-0"
+    );
+    // serviceName is immutable.
+    let mut changed = manifest.clone();
+    changed["spec"]["serviceName"] = json!("other");
+    match sts.patch("pg", &apply(), &Patch::Apply(changed)).await {
+        Err(kube::Error::Api(s)) => {
+            assert_eq!(s.code, 422);
+            assert!(
+                s.message.contains("Forbidden: updates to statefulset spec"),
+                "{}",
+                s.message
+            );
+        }
+        other => panic!("expected 422, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn unschedulable_when_requests_exceed_node() {
+    let (_s, client) = setup(config()).await;
+    let pods: Api<Pod> = Api::default_namespaced(client.clone());
+    let pod: Pod = serde_json::from_value(json!({
+        "metadata": {"name": "big"},
+        "spec": {"containers": [{"name": "c", "image": "odoo:18.0",
+            "resources": {"requests": {"cpu": "8", "memory": "1Gi"}}}]}
+    }))
+    .unwrap();
+    pods.create(&PostParams::default(), &pod).await.unwrap();
+    let c = eventually(5, "Unschedulable", || async {
+        let p = pods.get("big").await.unwrap();
+        p.status?
+            .conditions?
+            .into_iter()
+            .find(|c| c.type_ == "PodScheduled" && c.status == "False")
+    })
+    .await;
+    assert_eq!(c.reason.as_deref(), Some("Unschedulable"));
+    assert!(
+        c.message
+            .unwrap()
+            .starts_with("0/1 nodes are available: 1 Insufficient cpu.")
+    );
+}
