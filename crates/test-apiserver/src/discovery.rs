@@ -141,7 +141,7 @@ pub fn non_resource(path: &str, _accept: &str) -> Response<Body> {
         },
         ["openapi", "v3"] => crate::openapi::v3_root(),
         ["openapi", "v3", rest @ ..] => crate::openapi::v3_doc(&rest.join("/")),
-        ["openapi", "v2"] => not_found(),
+        ["openapi", "v2"] => crate::openapi::v2(_accept),
         _ => not_found(),
     }
 }

@@ -351,6 +351,16 @@ impl Ctx {
         if self.body.is_empty() {
             return Ok(Value::Null);
         }
+        if self.ctype.contains("protobuf") {
+            return Err(ApiError::new(
+                415,
+                "UnsupportedMediaType",
+                format!(
+                    "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml ({})",
+                    self.ctype
+                ),
+            ));
+        }
         let is_yaml = self.ctype.contains("yaml");
         if is_yaml {
             let s = std::str::from_utf8(&self.body)
