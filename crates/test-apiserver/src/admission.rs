@@ -484,22 +484,22 @@ fn immutable(rt: &ResourceType, obj: &Value, old: &Value, causes: &mut Vec<(Stri
                 ));
             }
         }
-        "secrets" | "configmaps" => {
-            if get(old, &["immutable"]).and_then(Value::as_bool) == Some(true) {
-                for f in ["data", "binaryData"] {
-                    if obj.get(f) != old.get(f) {
-                        causes.push((
-                            f.into(),
-                            "Forbidden: field is immutable when `immutable` is set".into(),
-                        ));
-                    }
-                }
-                if obj.get("immutable") != old.get("immutable") {
+        "secrets" | "configmaps"
+            if get(old, &["immutable"]).and_then(Value::as_bool) == Some(true) =>
+        {
+            for f in ["data", "binaryData"] {
+                if obj.get(f) != old.get(f) {
                     causes.push((
-                        "immutable".into(),
+                        f.into(),
                         "Forbidden: field is immutable when `immutable` is set".into(),
                     ));
                 }
+            }
+            if obj.get("immutable") != old.get("immutable") {
+                causes.push((
+                    "immutable".into(),
+                    "Forbidden: field is immutable when `immutable` is set".into(),
+                ));
             }
         }
         _ => {}

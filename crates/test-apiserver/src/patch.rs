@@ -199,7 +199,7 @@ pub fn strategic_merge(target: &mut Value, patch: &Value) {
     }
 }
 
-fn reorder(field: &str, list: &mut Vec<Value>, order: &[Value]) {
+fn reorder(field: &str, list: &mut [Value], order: &[Value]) {
     let key = smp_merge_key(field, list);
     let pos = |item: &Value| {
         order.iter().position(|o| match key {

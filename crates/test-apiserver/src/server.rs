@@ -380,7 +380,7 @@ impl Ctx {
         let labels = LabelSelector::parse(self.q("labelSelector").unwrap_or(""))
             .map_err(ApiError::bad_request)?;
         let fields = FieldSelector::parse(self.q("fieldSelector").unwrap_or(""), rt.plural)
-            .map_err(|e| ApiError::bad_request(format!("{e}")))?;
+            .map_err(ApiError::bad_request)?;
         Ok(ListOpts {
             labels,
             fields,
