@@ -814,14 +814,18 @@ impl Kubelet {
             // Advance containers: init containers in order, then the rest together.
             let mut init_ok = true;
             let n = run.containers.len();
+            // Containers that cannot start yet because an init container before them
+            // has not completed.
+            let mut blocked = vec![false; n];
             for i in 0..n {
                 if !run.mounted {
                     break;
                 }
-                let c = &mut run.containers[i];
-                if !c.init && !init_ok {
+                if !init_ok {
+                    blocked[i..].iter_mut().for_each(|b| *b = true);
                     break;
                 }
+                let c = &mut run.containers[i];
                 let spec_c = pod
                     .pointer(if c.init {
                         "/spec/initContainers"
@@ -1021,9 +1025,15 @@ impl Kubelet {
 
             // Build the status.
             let ready_of = |c: &Container| c.is_ready(now, &sc);
+            let idx_of = |c: &Container| {
+                run.containers
+                    .iter()
+                    .position(|x| x.name == c.name && x.init == c.init)
+                    .unwrap_or(0)
+            };
             let status_of = |c: &Container| -> Value {
                 let state = match &c.state {
-                    State::Pending if c.init || init_ok => {
+                    State::Pending if !blocked[idx_of(c)] => {
                         json!({"waiting": {"reason": "ContainerCreating"}})
                     }
                     State::Pending => json!({"waiting": {"reason": "PodInitializing"}}),

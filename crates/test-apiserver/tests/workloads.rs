@@ -18,6 +18,9 @@ pods:
     exitCode: 1
     runSeconds: 2
     logs: ["loading module sale", "ERROR: module sale failed"]
+  - selector: {app: init}
+    container: first
+    runSeconds: 20
 images:
   "odoo:18.0-missing": {pull: fail}
   "odoo:18.0-crash": {crash: {afterSeconds: 1, exitCode: 1, logs: ["Traceback (most recent call last):", "KeyError: 'db'"]}}
@@ -447,5 +450,102 @@ async fn unschedulable_when_requests_exceed_node() {
         c.message
             .unwrap()
             .starts_with("0/1 nodes are available: 1 Insufficient cpu.")
+    );
+}
+
+#[tokio::test]
+async fn progress_deadline_init_containers_and_oom() {
+    let (_s, client) = setup(config()).await;
+    let deps: Api<Deployment> = Api::default_namespaced(client.clone());
+    let pods: Api<Pod> = Api::default_namespaced(client.clone());
+    let mut d = deploy("stuck", "odoo:18.0-missing", 1);
+    d["spec"]["progressDeadlineSeconds"] = json!(10);
+    deps.patch("stuck", &apply(), &Patch::Apply(d))
+        .await
+        .unwrap();
+    let c = eventually(5, "ProgressDeadlineExceeded", || async {
+        let d = deps.get("stuck").await.unwrap();
+        d.status?
+            .conditions?
+            .into_iter()
+            .find(|c| c.type_ == "Progressing" && c.status == "False")
+    })
+    .await;
+    assert_eq!(c.reason.as_deref(), Some("ProgressDeadlineExceeded"));
+
+    // Init containers run first, in order; the main container waits.
+    let pod: Pod = serde_json::from_value(json!({
+        "metadata": {"name": "init", "labels": {"app": "init"}},
+        "spec": {
+            "initContainers": [
+                {"name": "first", "image": "odoo:18.0"},
+                {"name": "second", "image": "odoo:18.0"}],
+            "containers": [{"name": "main", "image": "odoo:18.0"}]}
+    }))
+    .unwrap();
+    pods.create(&PostParams::default(), &pod).await.unwrap();
+    let early = eventually(5, "first init container running", || async {
+        let p = pods.get("init").await.unwrap();
+        let st = p.status.clone()?;
+        let inits = st.init_container_statuses.clone()?;
+        inits[0].state.as_ref()?.running.as_ref()?;
+        Some(p)
+    })
+    .await;
+    let st = early.status.unwrap();
+    let inits = st.init_container_statuses.unwrap();
+    assert!(inits[1].state.as_ref().unwrap().waiting.is_some());
+    let main = &st.container_statuses.unwrap()[0];
+    assert_eq!(
+        main.state
+            .as_ref()
+            .unwrap()
+            .waiting
+            .as_ref()
+            .unwrap()
+            .reason
+            .as_deref(),
+        Some("PodInitializing")
+    );
+    let initialized = st
+        .conditions
+        .unwrap()
+        .into_iter()
+        .find(|c| c.type_ == "Initialized")
+        .unwrap();
+    assert_eq!(initialized.status, "False");
+    let done = eventually(5, "pod ready after its init containers", || async {
+        let p = pods.get("init").await.unwrap();
+        let st = p.status.clone()?;
+        (st.phase.as_deref() == Some("Running") && st.container_statuses.as_ref()?[0].ready)
+            .then_some(p)
+    })
+    .await;
+    for s in done.status.unwrap().init_container_statuses.unwrap() {
+        let t = s.state.unwrap().terminated.unwrap();
+        assert_eq!((t.exit_code, t.reason.as_deref()), (0, Some("Completed")));
+    }
+
+    let oom: Pod = serde_json::from_value(json!({
+        "metadata": {"name": "oom"},
+        "spec": {"restartPolicy": "Never", "containers": [{"name": "c", "image": "odoo:18.0-oom"}]}
+    }))
+    .unwrap();
+    pods.create(&PostParams::default(), &oom).await.unwrap();
+    let t = eventually(5, "OOMKilled", || async {
+        let p = pods.get("oom").await.unwrap();
+        p.status?.container_statuses?[0].state.clone()?.terminated
+    })
+    .await;
+    assert_eq!((t.exit_code, t.reason.as_deref()), (137, Some("OOMKilled")));
+    assert_eq!(
+        pods.get("oom")
+            .await
+            .unwrap()
+            .status
+            .unwrap()
+            .phase
+            .as_deref(),
+        Some("Failed")
     );
 }
