@@ -5,10 +5,10 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec};
 use k8s_openapi::api::core::v1::{
-    Container, ContainerPort, EmptyDirVolumeSource, EnvVar, HTTPGetAction, KeyToPath,
-    PersistentVolumeClaim, PersistentVolumeClaimSpec, PersistentVolumeClaimVolumeSource, PodSpec,
-    PodTemplateSpec, Probe, SecretVolumeSource, Service, ServicePort, ServiceSpec, Volume,
-    VolumeMount, VolumeResourceRequirements,
+    Container, ContainerPort, EmptyDirVolumeSource, EnvVar, KeyToPath, PersistentVolumeClaim,
+    PersistentVolumeClaimSpec, PersistentVolumeClaimVolumeSource, PodSpec, PodTemplateSpec,
+    SecretVolumeSource, Service, ServicePort, ServiceSpec, Volume, VolumeMount,
+    VolumeResourceRequirements,
 };
 use k8s_openapi::api::policy::v1::{PodDisruptionBudget, PodDisruptionBudgetSpec};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
@@ -16,11 +16,11 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::common::{
-    Ctx, env, non_empty, non_empty_map, restricted_container, restricted_default, restricted_pod,
-    secret_env,
+    Ctx, env, http_probe, non_default, non_empty, non_empty_map, port_i32, restricted_container,
+    restricted_default, restricted_pod, secret_env,
 };
 use super::{Object, secrets, template};
-use crate::values::{self, Image};
+use crate::values::Image;
 
 pub const COMPONENT: &str = "backend";
 /// Where odoo.conf is mounted.
@@ -222,7 +222,7 @@ pub fn odoo_pod_spec(
         restart_policy: restart_policy.map(str::to_string),
         node_selector: non_empty_map(&b.node_selector),
         tolerations: non_empty(b.tolerations.clone()),
-        affinity: (b.affinity != Default::default()).then(|| b.affinity.clone()),
+        affinity: non_default(&b.affinity),
         ..Default::default()
     }
 }
@@ -242,27 +242,6 @@ pub fn odoo_container(ctx: &Ctx<'_>, name: &str, image: &Image) -> Container {
     }
 }
 
-fn probe(p: &values::Probe) -> Option<Probe> {
-    if !p.enabled {
-        return None;
-    }
-    Some(Probe {
-        http_get: Some(HTTPGetAction {
-            path: Some(p.path.clone()),
-            port: match p.port.parse::<i32>() {
-                Ok(n) => IntOrString::Int(n),
-                Err(_) => IntOrString::String(p.port.clone()),
-            },
-            ..Default::default()
-        }),
-        initial_delay_seconds: p.initial_delay_seconds,
-        period_seconds: p.period_seconds,
-        timeout_seconds: p.timeout_seconds,
-        failure_threshold: p.failure_threshold,
-        ..Default::default()
-    })
-}
-
 pub fn render(ctx: &Ctx<'_>) -> Vec<Object> {
     let b = &ctx.v.backend;
     let mut c = odoo_container(ctx, COMPONENT, &b.image);
@@ -271,20 +250,20 @@ pub fn render(ctx: &Ctx<'_>) -> Vec<Object> {
     c.ports = Some(vec![
         ContainerPort {
             name: Some("http".into()),
-            container_port: b.service.ports.http as i32,
+            container_port: port_i32(b.service.ports.http),
             protocol: Some("TCP".into()),
             ..Default::default()
         },
         ContainerPort {
             name: Some("websocket".into()),
-            container_port: b.service.ports.websocket as i32,
+            container_port: port_i32(b.service.ports.websocket),
             protocol: Some("TCP".into()),
             ..Default::default()
         },
     ]);
-    c.startup_probe = probe(&b.startup_probe);
-    c.liveness_probe = probe(&b.liveness_probe);
-    c.readiness_probe = probe(&b.readiness_probe);
+    c.startup_probe = http_probe(&b.startup_probe);
+    c.liveness_probe = http_probe(&b.liveness_probe);
+    c.readiness_probe = http_probe(&b.readiness_probe);
     c.resources = Some(b.resources.clone());
 
     let mut pod_meta = ctx.pod_meta(COMPONENT);
@@ -328,7 +307,7 @@ pub fn render(ctx: &Ctx<'_>) -> Vec<Object> {
 pub fn service_port(name: &str, port: i64, target: &str) -> ServicePort {
     ServicePort {
         name: Some(name.into()),
-        port: port as i32,
+        port: port_i32(port),
         target_port: Some(IntOrString::String(target.into())),
         protocol: Some("TCP".into()),
         ..Default::default()

@@ -2,11 +2,14 @@
 
 use std::collections::BTreeMap;
 
+use crate::values::Probe;
 use k8s_openapi::api::core::v1::{
     Capabilities, EnvVar, EnvVarSource, PodSecurityContext, SeccompProfile, SecretKeySelector,
     SecurityContext, ServiceAccount,
 };
+use k8s_openapi::api::core::v1::{HTTPGetAction, Probe as K8sProbe};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::{Credentials, Object, RenderInput};
 use crate::values::Values;
@@ -455,4 +458,46 @@ pub fn service_account(ctx: &Ctx<'_>) -> Option<Object> {
         automount_service_account_token: Some(false),
         ..Default::default()
     }))
+}
+
+/// `Some(t)` unless `t` is its type's default (e.g. an empty `affinity: {}`).
+pub fn non_default<T: Default + PartialEq + Clone>(t: &T) -> Option<T> {
+    if *t == T::default() {
+        None
+    } else {
+        Some(t.clone())
+    }
+}
+
+/// An HTTP GET probe from the values, when enabled; only the timings that are set.
+pub fn http_probe(p: &Probe) -> Option<K8sProbe> {
+    if !p.enabled {
+        return None;
+    }
+    Some(K8sProbe {
+        http_get: Some(HTTPGetAction {
+            path: Some(p.path.clone()).filter(|path| !path.is_empty()),
+            port: port_ref(&p.port),
+            ..Default::default()
+        }),
+        initial_delay_seconds: p.initial_delay_seconds,
+        period_seconds: p.period_seconds,
+        timeout_seconds: p.timeout_seconds,
+        failure_threshold: p.failure_threshold,
+        ..Default::default()
+    })
+}
+
+/// A port given as a number or a name (`"8069"` or `"http"`).
+pub fn port_ref(port: &str) -> IntOrString {
+    match port.trim().parse::<i32>() {
+        Ok(n) => IntOrString::Int(n),
+        Err(_) => IntOrString::String(port.to_string()),
+    }
+}
+
+/// A port number from the values (validated to 1–65535 by the loader); clamped so
+/// that rendering never panics on unvalidated input.
+pub fn port_i32(port: i64) -> i32 {
+    i32::try_from(port.clamp(0, 65535)).unwrap_or_default()
 }

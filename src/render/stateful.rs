@@ -8,7 +8,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 
 use super::Object;
 use super::backend::{claim, empty_dir, service_port};
-use super::common::{Ctx, non_empty, non_empty_map, restricted_pod};
+use super::common::{Ctx, non_default, non_empty, non_empty_map, restricted_pod};
 use crate::values::{Persistence, StringMap};
 
 pub struct Stateful<'v> {
@@ -62,7 +62,7 @@ pub fn stateful_set(ctx: &Ctx<'_>, s: Stateful<'_>) -> Vec<Object> {
                     volumes: non_empty(volumes),
                     node_selector: non_empty_map(s.node_selector),
                     tolerations: non_empty(s.tolerations.to_vec()),
-                    affinity: (*s.affinity != Affinity::default()).then(|| s.affinity.clone()),
+                    affinity: non_default(s.affinity),
                     ..Default::default()
                 }),
             },

@@ -1,13 +1,27 @@
 //! A tiny `{{name}}` substitution for the templates in `assets/`, and a stable
 //! checksum used to roll pods when their configuration changes.
 
-/// Replace every `{{key}}` with its value. Unknown placeholders are left as they are,
-/// which the tests of each template catch.
-pub fn fill(template: &str, vars: &[(&str, String)]) -> String {
-    let mut out = template.to_string();
-    for (k, v) in vars {
-        out = out.replace(&format!("{{{{{k}}}}}"), v);
+/// Replace every `{{key}}` with its value in one pass (a value containing `{{x}}` is not
+/// substituted again). Unknown placeholders are left as they are, which the tests of each
+/// template catch.
+pub fn fill<S: AsRef<str>>(template: &str, vars: &[(&str, S)]) -> String {
+    let mut out = String::with_capacity(template.len() * 2);
+    let mut rest = template;
+    while let Some(start) = rest.find("{{") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let Some(end) = after.find("}}") else {
+            out.push_str(&rest[start..]);
+            return out;
+        };
+        let key = &after[..end];
+        match vars.iter().find(|(k, _)| *k == key) {
+            Some((_, value)) => out.push_str(value.as_ref()),
+            None => out.push_str(&rest[start..start + 2 + end + 2]),
+        }
+        rest = &after[end + 2..];
     }
+    out.push_str(rest);
     out
 }
 
@@ -27,10 +41,12 @@ mod tests {
 
     #[test]
     fn fills_every_occurrence() {
-        assert_eq!(
-            fill("{{a}}-{{b}}-{{a}}", &[("a", "1".into()), ("b", "2".into())]),
-            "1-2-1"
-        );
+        assert_eq!(fill("{{a}}-{{b}}-{{a}}", &[("a", "1"), ("b", "2")]), "1-2-1");
+    }
+
+    #[test]
+    fn values_are_not_substituted_again() {
+        assert_eq!(fill("{{a}} {{b}} {{c", &[("a", "{{b}}"), ("b", "x")]), "{{b}} x {{c");
     }
 
     #[test]

@@ -238,11 +238,11 @@ mod tests {
 
     #[test]
     fn scalar_types_are_kept() {
-        let n = parse("i: 3\nf: 1.5\nb: true\nn: null\nq: \"3\"\n").unwrap();
+        let n = parse("i: 3\nf: 1.5\nb: true\nz: null\nq: \"3\"\n").unwrap();
         assert_eq!(n.get("i").unwrap().kind, Kind::Int(3));
         assert_eq!(n.get("f").unwrap().kind, Kind::Float(1.5));
         assert_eq!(n.get("b").unwrap().kind, Kind::Bool(true));
-        assert_eq!(n.get("n").unwrap().kind, Kind::Null);
+        assert_eq!(n.get("z").unwrap().kind, Kind::Null);
         assert_eq!(n.get("q").unwrap().kind, Kind::Str("3".into()));
     }
 }

@@ -300,7 +300,7 @@ fn object_storage(v: &Values, p: &mut Vec<Problem>) {
             ));
         }
         if !v.minio.auth.root_password.is_empty() && v.minio.auth.root_password.len() < 8 {
-            p.push(err("minio.auth.rootPassword", "`minio.auth.rootPassword` must be at least 8 characters (MinIO refuses shorter); leave it empty to generate one"));
+            p.push(warn("minio.auth.rootPassword", "`minio.auth.rootPassword` is shorter than 8 characters: MinIO will refuse to start — leave it empty to generate one"));
         }
     }
     let d = Derived::new("x", v);
@@ -534,7 +534,11 @@ fn images(v: &Values, p: &mut Vec<Problem>) {
                 format!("`{path}.digest` must look like sha256:<64 hex digits>"),
             ));
         }
-        if img.digest.is_empty() && (img.tag.is_empty() || img.tag == "latest") {
+        if img.tag.trim().is_empty() && img.digest.is_empty() {
+            p.push(err(&format!("{path}.tag"), format!("`{path}.tag` is empty — pin a version tag (or set `{path}.digest`)")));
+            continue;
+        }
+        if img.digest.is_empty() && img.tag == "latest" {
             p.push(warn(&format!("{path}.tag"), format!(
                 "`{path}` `{}` floats: a restart may run a different version — pin a version tag or a digest",
                 img.reference()
@@ -569,6 +573,17 @@ fn exposure(v: &Values, p: &mut Vec<Problem>) {
                     n.domains.public.host
                 ),
             ));
+        }
+        if n.domains.backoffice.enabled && n.domains.backoffice.host == n.domains.public.host {
+            p.push(err("nginx.domains.backoffice.host", "`nginx.domains.backoffice.host` must differ from `nginx.domains.public.host`"));
+        }
+        if !is_nginx_size(&n.client_max_body_size) {
+            p.push(err("nginx.clientMaxBodySize", format!("`nginx.clientMaxBodySize` `{}` is not an nginx size such as 200m or 1g", n.client_max_body_size)));
+        }
+        for (key, t) in [("proxy_read", &n.timeouts.proxy_read), ("proxy_connect", &n.timeouts.proxy_connect), ("proxy_send", &n.timeouts.proxy_send)] {
+            if !is_nginx_time(t) {
+                p.push(err(&format!("nginx.timeouts.{key}"), format!("`nginx.timeouts.{key}` `{t}` is not an nginx time such as 720s or 5m")));
+            }
         }
         for (i, o) in n.cors.origins.iter().enumerate() {
             if check_url(o).is_err() {
@@ -617,6 +632,16 @@ fn exposure(v: &Values, p: &mut Vec<Problem>) {
             }
         }
     }
+}
+
+fn is_nginx_size(s: &str) -> bool {
+    let digits = s.trim_end_matches(['k', 'K', 'm', 'M', 'g', 'G']);
+    !digits.is_empty() && digits.len() + 1 >= s.len() && digits.chars().all(|c| c.is_ascii_digit())
+}
+
+fn is_nginx_time(s: &str) -> bool {
+    let digits = s.trim_end_matches(['s', 'm', 'h', 'd']);
+    !digits.is_empty() && digits.len() + 1 >= s.len() && digits.chars().all(|c| c.is_ascii_digit())
 }
 
 fn availability(v: &Values, p: &mut Vec<Problem>) {
@@ -747,13 +772,18 @@ pub fn validate_release(name: &str, v: &Values) -> Result<(), String> {
         limits.push((format!("{name}-minio-provisioning"), 63));
     }
     let fullname = crate::render::names::fullname(name, &v.name_override, &v.fullname_override);
-    // Jobs add their own suffixes (`-upgrade-<revision>`, `-backup-<revision>-<time>`): the pod
-    // name of a Job gets a 5-character suffix and must stay ≤ 63, so leave room for them.
-    limits.push((format!("{fullname}-backend"), 63));
-    limits.push((format!("{fullname}-storage-init"), 52));
-    limits.push((format!("{fullname}-upgrade-9999"), 52));
-    limits.push((format!("{fullname}-nginx-maintenance"), 63));
-    limits.push((format!("{fullname}-odoo-tui"), 63));
+    // Services and Jobs are DNS labels (≤ 63); Jobs also label their pods with their name.
+    for suffix in [
+        "backend",
+        "frontend",
+        "nginx",
+        "init",
+        "storage-init",
+        "smoke-check",
+        "upgrade-9999",
+    ] {
+        limits.push((format!("{fullname}-{suffix}"), 63));
+    }
     for (derived, max) in limits {
         if derived.len() > max {
             let over = derived.len() - max;

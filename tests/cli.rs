@@ -1,0 +1,215 @@
+//! The real binary: exit codes, messages and files, with no cluster and no kubeconfig.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn odoo_tui(args: &[&str], dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_odoo-tui"))
+        .args(args)
+        .current_dir(dir)
+        .env("HOME", dir)
+        .env("KUBECONFIG", dir.join("no-such-kubeconfig"))
+        .env("ODOO_TUI_CONFIG_DIR", dir.join("config"))
+        .env_remove("RUST_BACKTRACE")
+        .output()
+        .expect("the binary runs")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[test]
+fn render_works_without_any_cluster_or_kubeconfig() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = odoo_tui(&["render", "acme", "--preset", "quick-start"], dir.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("kind: Deployment") && out.contains("name: acme-odoo-backend"));
+    assert!(out.contains("<redacted>"));
+}
+
+#[test]
+fn render_writes_one_file_per_object() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = odoo_tui(
+        &[
+            "render",
+            "acme",
+            "--preset",
+            "local-dev",
+            "--output-dir",
+            "out",
+        ],
+        dir.path(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let mut files: Vec<String> = std::fs::read_dir(dir.path().join("out"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    assert_eq!(
+        files.first().map(String::as_str),
+        Some("01-serviceaccount-acme-odoo.yaml")
+    );
+    assert!(
+        files
+            .iter()
+            .any(|f| f.ends_with("-deployment-acme-odoo-backend.yaml"))
+    );
+}
+
+#[test]
+fn include_secrets_prints_generated_credentials_once_per_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = stdout(&odoo_tui(
+        &["render", "acme", "--include-secrets"],
+        dir.path(),
+    ));
+    let b = stdout(&odoo_tui(
+        &["render", "acme", "--include-secrets"],
+        dir.path(),
+    ));
+    assert!(!a.contains("<redacted>"));
+    assert_ne!(a, b, "generated passwords differ between runs");
+}
+
+#[test]
+fn new_without_a_cluster_writes_the_manifests_to_a_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = odoo_tui(
+        &["new", "acme", "--preset", "quick-start", "--yes"],
+        dir.path(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(dir.path().join("acme-manifests").is_dir());
+    assert!(stderr(&o).contains("kubectl apply --server-side"));
+}
+
+/// Bad input: one short message naming the problem, a non-zero exit, never a panic.
+#[test]
+fn bad_input_gives_one_clear_message() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("typo.yaml"), "backend:\n  replicas: 2\n").unwrap();
+    std::fs::write(
+        dir.path().join("type.yaml"),
+        "backend:\n  replicaCount: many\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("broken.yaml"), "backend: [\n").unwrap();
+    let cases: &[(&[&str], i32, &str)] = &[
+        (
+            &["render", "-f", "typo.yaml"],
+            1,
+            "typo.yaml:2: unknown key `backend.replicas` — did you mean `backend.replicaCount`?",
+        ),
+        (
+            &["render", "-f", "type.yaml"],
+            1,
+            "type.yaml:2: `backend.replicaCount` must be an integer",
+        ),
+        (&["render", "-f", "broken.yaml"], 1, "broken.yaml:"),
+        (
+            &["render", "-f", "missing.yaml"],
+            1,
+            "cannot read missing.yaml",
+        ),
+        (
+            &["render", "Bad_Name"],
+            2,
+            "instance name `Bad_Name` is not valid",
+        ),
+        (
+            &["render", "--set", "backend.replicaCount"],
+            2,
+            "has no `=`",
+        ),
+        (
+            &["render", "--set", "postgresql.enabled=false"],
+            1,
+            "`externalDatabase.host` is required",
+        ),
+        (&["render", "--preset", "nope"], 2, "unknown preset `nope`"),
+        (
+            &["render", "--preset", "external"],
+            1,
+            "external database needs a password",
+        ),
+        (
+            &["upgrade", "acme", "--modules", "sale", "--all"],
+            2,
+            "cannot be used with",
+        ),
+        (&["frobnicate"], 2, "unrecognized subcommand"),
+    ];
+    for (args, code, expected) in cases {
+        let o = odoo_tui(args, dir.path());
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(*code), "{args:?}: {err}");
+        assert!(err.contains(expected), "{args:?}: {err}");
+        assert!(
+            !err.contains("panicked") && !err.contains("RUST_BACKTRACE"),
+            "{args:?}: {err}"
+        );
+        assert!(stdout(&o).is_empty(), "{args:?} printed to stdout");
+    }
+}
+
+#[test]
+fn warnings_go_to_stderr_and_do_not_fail() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = odoo_tui(
+        &["render", "--set", "backend.resources.limits.memory=512Mi"],
+        dir.path(),
+    );
+    assert!(o.status.success());
+    assert!(stderr(&o).contains("warning: backend memory limit 512Mi is small for 2 worker(s)"));
+}
+
+#[test]
+fn user_presets_come_from_the_config_dir() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("config/presets")).unwrap();
+    std::fs::write(
+        dir.path().join("config/presets/mine.yaml"),
+        "backend:\n  replicaCount: 3\n  pdb:\n    enabled: false\n",
+    )
+    .unwrap();
+    let o = odoo_tui(&["render", "acme", "--preset", "mine"], dir.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("replicas: 3"));
+}
+
+#[test]
+fn completions_are_printed_for_each_shell() {
+    let dir = tempfile::tempdir().unwrap();
+    for shell in ["bash", "zsh", "fish"] {
+        let o = odoo_tui(&["completions", shell], dir.path());
+        assert!(o.status.success());
+        assert!(stdout(&o).contains("upgrade"), "{shell}");
+    }
+}
+
+#[test]
+fn commands_not_built_yet_say_so_and_exit_1() {
+    let dir = tempfile::tempdir().unwrap();
+    for cmd in [
+        &["status"][..],
+        &["list"],
+        &["backup"],
+        &["open"],
+        &["delete", "acme"],
+    ] {
+        let o = odoo_tui(cmd, dir.path());
+        assert_eq!(o.status.code(), Some(1), "{cmd:?}");
+        assert!(
+            stderr(&o).contains("not available in this version yet"),
+            "{cmd:?}"
+        );
+    }
+}
