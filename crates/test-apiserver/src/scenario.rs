@@ -260,6 +260,13 @@ images:
     }
 
     #[test]
+    fn example_file_parses() {
+        let s = Scenario::from_yaml(include_str!("../examples/scenario.yaml")).unwrap();
+        assert_eq!(s.images.len(), 4);
+        assert_eq!(s.pods.len(), 1);
+    }
+
+    #[test]
     fn rejects_unknown_fields() {
         assert!(Scenario::from_yaml("images: {\"a\": {pul: fail}}").is_err());
         assert!(Scenario::from_yaml("bogus: 1").is_err());
