@@ -28,6 +28,7 @@ pub mod schema;
 pub mod selectors;
 mod server;
 pub mod store;
+mod strict;
 mod table;
 mod tls;
 pub mod util;

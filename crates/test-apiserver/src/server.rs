@@ -376,6 +376,39 @@ impl Ctx {
         }
     }
 
+    /// `fieldValidation=Strict`: reject unknown fields (as far as the server knows them).
+    fn strict(&self, rt: &ResourceType, body: &Value, apply: bool) -> Result<(), ApiError> {
+        if self.q("fieldValidation") != Some("Strict") {
+            return Ok(());
+        }
+        let unknown = crate::strict::unknown_fields(rt.kind, body);
+        if unknown.is_empty() {
+            return Ok(());
+        }
+        let name = util::name_of(body);
+        if apply {
+            let msg = unknown
+                .iter()
+                .map(|f| format!("{f}: field not declared in schema"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            return Err(ApiError::bad_request(format!(
+                "failed to create typed patch object ({}/{name}; {}, Kind={}): {msg}",
+                util::namespace_of(body),
+                rt.api_version(),
+                rt.kind
+            )));
+        }
+        let list = unknown
+            .iter()
+            .map(|f| format!("unknown field \"{}\"", f.trim_start_matches('.')))
+            .collect::<Vec<_>>()
+            .join(", ");
+        Err(ApiError::bad_request(format!(
+            "strict decoding error: {list}"
+        )))
+    }
+
     fn selectors(&self, rt: &ResourceType) -> Result<ListOpts, ApiError> {
         let labels = LabelSelector::parse(self.q("labelSelector").unwrap_or(""))
             .map_err(ApiError::bad_request)?;
@@ -482,6 +515,7 @@ async fn resource(ctx: &Ctx, t: &Target) -> Result<Response<Body>, ApiError> {
                 ));
             }
             let body = ctx.body_json()?;
+            ctx.strict(rt, &body, false)?;
             let o = ctx.write_opts();
             let mut store = ctx.shared.store.lock().expect("store");
             let created = api::create(&mut store, rt, &ns, body, &o)?;
@@ -489,6 +523,9 @@ async fn resource(ctx: &Ctx, t: &Target) -> Result<Response<Body>, ApiError> {
         }
         (&Method::PUT, Some(name), sub) => {
             let body = ctx.body_json()?;
+            if sub.is_none() {
+                ctx.strict(rt, &body, false)?;
+            }
             let mut o = ctx.write_opts();
             let mut store = ctx.shared.store.lock().expect("store");
             match sub {
@@ -513,6 +550,14 @@ async fn resource(ctx: &Ctx, t: &Target) -> Result<Response<Body>, ApiError> {
                 )
             })?;
             let body = ctx.body_json()?;
+            if sub.is_none()
+                && matches!(
+                    ptype,
+                    PatchType::Apply | PatchType::Merge | PatchType::Strategic
+                )
+            {
+                ctx.strict(rt, &body, ptype == PatchType::Apply)?;
+            }
             let mut o = ctx.write_opts();
             if ptype == PatchType::Apply && ctx.q("fieldManager").is_none() {
                 return Err(ApiError::bad_request(
@@ -535,10 +580,24 @@ async fn resource(ctx: &Ctx, t: &Target) -> Result<Response<Body>, ApiError> {
             }
         }
         (&Method::DELETE, Some(name), None) => {
-            let d = delete_opts(ctx)?;
+            let mut d = delete_opts(ctx)?;
+            // batch/v1 Jobs keep their pods unless told otherwise, like the real server.
+            let job_default = rt.plural == "jobs" && d.propagation.is_none();
+            if job_default {
+                d.propagation = Some("Orphan".into());
+            }
             let mut store = ctx.shared.store.lock().expect("store");
             let v = api::delete(&mut store, rt, &ns, &name, &d)?;
-            Ok(json_response(200, &v))
+            let mut r = json_response(200, &v);
+            if job_default {
+                r.headers_mut().insert(
+                    "Warning",
+                    hyper::header::HeaderValue::from_static(
+                        "299 - \"child pods are preserved by default when jobs are deleted; set propagationPolicy=Background to remove them or set propagationPolicy=Orphan to suppress this warning\"",
+                    ),
+                );
+            }
+            Ok(r)
         }
         (&Method::DELETE, None, None) => {
             let d = delete_opts(ctx)?;
