@@ -357,6 +357,8 @@ fn reason_of(code: i32) -> &'static str {
 }
 
 struct PodRun {
+    namespace: String,
+    name: String,
     containers: Vec<Container>,
     start_wall: SystemTime,
     ip: String,
@@ -564,7 +566,9 @@ impl Kubelet {
             .cloned()
             .collect();
         for u in gone {
-            self.pods.remove(&u);
+            if let Some(run) = self.pods.remove(&u) {
+                shared.logs.forget_pod(&run.namespace, &run.name);
+            }
         }
         let node_cpu = parse_quantity(&scenario.node.cpu).unwrap_or(4.0);
         let node_mem = parse_quantity(&scenario.node.memory).unwrap_or(8.0 * 1024f64.powi(3));
@@ -780,6 +784,8 @@ impl Kubelet {
                 self.pods.insert(
                     uid.clone(),
                     PodRun {
+                        namespace: ns.clone(),
+                        name: name.clone(),
                         containers,
                         start_wall: SystemTime::now(),
                         ip,
@@ -1294,17 +1300,11 @@ pub fn record(
                 util::name_of(obj),
                 util::fnv(util::new_uid().as_bytes())
             );
-            let mut involved = json!({
+            let involved = json!({
                 "kind": obj["kind"], "namespace": util::namespace_of(obj), "name": util::name_of(obj),
                 "uid": uid, "apiVersion": obj["apiVersion"],
                 "resourceVersion": obj.pointer("/metadata/resourceVersion").cloned().unwrap_or(json!("")),
             });
-            if obj["kind"] == "Pod" && reason != "Scheduled" && reason != "FailedScheduling" {
-                involved["fieldPath"] = json!("spec.containers{}");
-                involved
-                    .as_object_mut()
-                    .map(|m| m.shift_remove("fieldPath"));
-            }
             let ev = json!({
                 "apiVersion": "v1", "kind": "Event",
                 "metadata": {"name": name, "namespace": ns},

@@ -363,3 +363,48 @@ async fn watch_from_old_version_is_gone() {
         other => panic!("expected 410 Gone, got {other:?}"),
     }
 }
+
+#[tokio::test]
+async fn paging_and_streaming_list_watcher() {
+    let (_server, client) = setup(fast()).await;
+    let cms: Api<ConfigMap> = Api::default_namespaced(client.clone());
+    for i in 0..5 {
+        let cm: ConfigMap = serde_json::from_value(json!({
+            "metadata": {"name": format!("p{i}"), "labels": {"page": "yes"}}
+        }))
+        .unwrap();
+        cms.create(&PostParams::default(), &cm).await.unwrap();
+    }
+    let mut names = Vec::new();
+    let mut lp = ListParams::default().labels("page=yes").limit(2);
+    loop {
+        let page = cms.list(&lp).await.unwrap();
+        assert!(page.items.len() <= 2);
+        names.extend(page.items.iter().map(|c| c.metadata.name.clone().unwrap()));
+        match page.metadata.continue_.filter(|c| !c.is_empty()) {
+            Some(c) => lp = lp.continue_token(&c),
+            None => break,
+        }
+    }
+    assert_eq!(names, vec!["p0", "p1", "p2", "p3", "p4"]);
+
+    // kube's streaming-list watcher (sendInitialEvents + the initial-events-end bookmark).
+    let cfg = watcher::Config::default()
+        .labels("page=yes")
+        .streaming_lists();
+    let mut stream = Box::pin(watcher(cms.clone(), cfg));
+    let mut seen = 0;
+    loop {
+        let ev = tokio::time::timeout(Duration::from_secs(5), stream.try_next())
+            .await
+            .expect("event in time")
+            .expect("no error")
+            .expect("open");
+        match ev {
+            watcher::Event::InitApply(_) => seen += 1,
+            watcher::Event::InitDone => break,
+            _ => {}
+        }
+    }
+    assert_eq!(seen, 5);
+}
