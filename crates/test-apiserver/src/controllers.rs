@@ -644,6 +644,26 @@ fn deployments(p: &mut Pass) {
             }
         }
 
+        // The deployment carries the revision of its newest replica set.
+        if let Some(fresh_rs) = get(p.store, "replicasets", &ns, &new_name)
+            && let Some(rev) = fresh_rs
+                .pointer("/metadata/annotations/deployment.kubernetes.io~1revision")
+                .cloned()
+            && let Some(cur) = get(p.store, "deployments", &ns, &dname)
+            && cur.pointer("/metadata/annotations/deployment.kubernetes.io~1revision") != Some(&rev)
+        {
+            let mut nd = cur.clone();
+            util::ensure_obj(&mut nd, &["metadata", "annotations"])
+                .insert("deployment.kubernetes.io/revision".into(), rev);
+            let _ = api::update(
+                p.store,
+                rt("deployments"),
+                &ns,
+                &dname,
+                nd,
+                &WriteOpts::manager(KCM),
+            );
+        }
         // Status from the (fresh) replica sets.
         let rss = children(p.store, "replicasets", &d);
         let sum = |f: &str| {

@@ -134,6 +134,8 @@ async fn deployment_rolls_out_and_updates() {
     .await;
     let all = rss.list(&ListParams::default()).await.unwrap().items;
     assert_eq!(all.len(), 2);
+    let annotations = deps.get("web").await.unwrap().metadata.annotations.unwrap();
+    assert_eq!(annotations["deployment.kubernetes.io/revision"], "2");
     let zero = all
         .iter()
         .filter(|r| r.spec.as_ref().unwrap().replicas == Some(0))
