@@ -310,6 +310,9 @@ fn write_status(store: &mut Store, r: &'static ResourceType, obj: &Value, status
 fn pod_from_template(template: &Value, name: &str, owner: &Value) -> Value {
     let mut meta = template.get("metadata").cloned().unwrap_or(json!({}));
     meta["name"] = json!(name);
+    if owner["kind"] != "StatefulSet" {
+        meta["generateName"] = json!(format!("{}-", util::name_of(owner)));
+    }
     meta["ownerReferences"] = json!([owner_ref(owner)]);
     if let Some(m) = meta.as_object_mut() {
         m.shift_remove("creationTimestamp");
@@ -786,8 +789,12 @@ fn deployments(p: &mut Pass) {
             "replicas": replicas, "updatedReplicas": updated, "readyReplicas": ready,
             "availableReplicas": available, "conditions": conds,
         });
-        if replicas - available > 0 {
-            status["unavailableReplicas"] = json!(replicas - available);
+        let spec_total: i64 = rss
+            .iter()
+            .map(|r| get_i64(r, &["spec", "replicas"]).unwrap_or(0))
+            .sum();
+        if spec_total - available > 0 {
+            status["unavailableReplicas"] = json!(spec_total - available);
         }
         for k in [
             "replicas",
