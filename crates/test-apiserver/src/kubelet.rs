@@ -889,7 +889,7 @@ impl Kubelet {
                             }
                             c.id = format!(
                                 "containerd://{}",
-                                util::hash_value(&json!([uid, c.name, c.restarts])).repeat(6)
+                                util::hex64(&json!([uid, c.name, c.restarts]))
                             );
                             events.push((
                                 "Normal",
@@ -1076,7 +1076,7 @@ impl Kubelet {
                     "ready": ready_of(c),
                     "restartCount": c.restarts,
                     "image": c.image,
-                    "imageID": if c.id.is_empty() { String::new() } else { format!("docker.io/library/{}@sha256:{}", c.image.split(':').next().unwrap_or(""), util::hash_value(&json!(c.image)).repeat(6)) },
+                    "imageID": if c.id.is_empty() { String::new() } else { format!("docker.io/library/{}@sha256:{}", c.image.split(':').next().unwrap_or(""), util::hex64(&json!(c.image))) },
                     "started": matches!(c.state, State::Running { .. }),
                 });
                 if !c.id.is_empty() {

@@ -147,6 +147,14 @@ pub fn hash_value(v: &Value) -> String {
     s
 }
 
+/// 64 hex digits derived from a JSON value (container IDs, image digests).
+pub fn hex64(v: &Value) -> String {
+    let base = v.to_string();
+    (0..4u8)
+        .map(|i| format!("{:016x}", fnv(format!("{i}{base}").as_bytes())))
+        .collect()
+}
+
 /// Get a nested value by a path of keys.
 pub fn get<'a>(v: &'a Value, path: &[&str]) -> Option<&'a Value> {
     let mut cur = v;
