@@ -4,12 +4,18 @@
 //! [`values`] (presets, `-f`, `--set`, validation) → [`render`] (typed manifests).
 
 pub mod cli;
+pub mod cluster;
 pub mod commands;
 pub mod credentials;
 pub mod error;
+pub mod ops;
 pub mod output;
+pub mod plain;
 pub mod presets;
 pub mod render;
+pub mod status;
+pub mod tui;
 pub mod values;
+pub mod wizard;
 
 pub use error::Error;

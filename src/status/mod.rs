@@ -1,0 +1,102 @@
+//! The pure status model (SPEC §6): the objects of one instance in, the state of every
+//! component and the reason it is not progressing out. No IO, no clock: the time comes in
+//! the [`Snapshot`].
+
+mod build;
+mod events;
+mod model;
+mod next_step;
+mod objects;
+mod pods;
+#[cfg(test)]
+pub(crate) mod tests;
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
+use k8s_openapi::api::batch::v1::Job;
+use k8s_openapi::api::core::v1::{Event, PersistentVolumeClaim, Pod};
+use serde::Deserialize;
+
+pub use build::instance_status;
+pub use events::{EventLine, event_lines};
+pub use model::{
+    Component, ComponentKind, ComponentStatus, Failure, HistoryEntry, HistoryKind, HistoryResult,
+    InstanceStatus, Overall, Phase, PodInfo, Reason,
+};
+pub use next_step::missing_secret_ref;
+pub use pods::{LOG_LINES, TERMINAL_RESTARTS};
+
+/// Label naming the component of an object.
+pub const COMPONENT_LABEL: &str = "app.kubernetes.io/component";
+/// Label naming the instance (Helm's release) of an object.
+pub const INSTANCE_LABEL: &str = "app.kubernetes.io/instance";
+
+/// The objects of one instance at one moment, as the watchers last saw them.
+#[derive(Debug, Clone, Default)]
+pub struct Snapshot {
+    /// The instance name; objects labelled with another instance are ignored.
+    /// Empty: take every object given.
+    pub instance: String,
+    pub pods: Vec<Pod>,
+    pub deployments: Vec<Deployment>,
+    pub statefulsets: Vec<StatefulSet>,
+    pub jobs: Vec<Job>,
+    pub pvcs: Vec<PersistentVolumeClaim>,
+    /// Events of the namespace; only those about this instance's objects are used.
+    pub events: Vec<Event>,
+    /// The last log lines of pods, by pod name (optional; used for crash loops and probes).
+    pub logs: BTreeMap<String, Vec<String>>,
+    /// The components the caller waits for (from the rendered manifests). Empty: every
+    /// component present counts.
+    pub expected: Vec<Component>,
+    /// The current time (unix seconds), for pod ages.
+    pub now: i64,
+}
+
+/// The first terminal failure (in rollout order) among the counted components, for
+/// fail-fast (SPEC §6). Components outside [`Snapshot::expected`] never fail the instance.
+pub fn first_terminal_failure(status: &InstanceStatus) -> Option<&Failure> {
+    match &status.overall {
+        Overall::Failed { failure } => Some(failure),
+        _ => None,
+    }
+}
+
+/// One item of a `kubectl get ... -o yaml` List.
+#[derive(Deserialize)]
+#[serde(tag = "kind")]
+enum Item {
+    Pod(Box<Pod>),
+    Deployment(Box<Deployment>),
+    StatefulSet(Box<StatefulSet>),
+    Job(Box<Job>),
+    PersistentVolumeClaim(Box<PersistentVolumeClaim>),
+    Event(Box<Event>),
+}
+
+#[derive(Deserialize)]
+struct List {
+    #[serde(default)]
+    items: Vec<Item>,
+}
+
+impl Snapshot {
+    /// Build a snapshot from the YAML of `kubectl get pods,deploy,sts,jobs,pvc,events -o yaml`
+    /// (a `kind: List`), as captured from a cluster.
+    pub fn from_kubectl_list(yaml: &str) -> Result<Snapshot, serde_saphyr::Error> {
+        let list: List = serde_saphyr::from_str(yaml)?;
+        let mut s = Snapshot::default();
+        for item in list.items {
+            match item {
+                Item::Pod(o) => s.pods.push(*o),
+                Item::Deployment(o) => s.deployments.push(*o),
+                Item::StatefulSet(o) => s.statefulsets.push(*o),
+                Item::Job(o) => s.jobs.push(*o),
+                Item::PersistentVolumeClaim(o) => s.pvcs.push(*o),
+                Item::Event(o) => s.events.push(*o),
+            }
+        }
+        Ok(s)
+    }
+}
