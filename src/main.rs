@@ -1,8 +1,12 @@
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser};
 use odoo_tui::cli::{Cli, Command};
+use odoo_tui::cluster::Target;
+use odoo_tui::ops::{self, Failed};
 use odoo_tui::{Error, commands};
+use tokio_util::sync::CancellationToken;
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -15,19 +19,48 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
-            let code = e.downcast_ref::<Error>().map(Error::exit_code).unwrap_or(1);
-            ExitCode::from(code as u8)
+            eprintln!("error: {e}");
+            ExitCode::from(e.code.clamp(1, 255) as u8)
         }
     }
 }
 
-fn run(cli: Cli) -> anyhow::Result<()> {
-    let namespace = cli
-        .global
-        .namespace
-        .clone()
-        .unwrap_or_else(|| "default".to_string());
+fn runtime() -> Result<tokio::runtime::Runtime, Failed> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| Failed {
+            code: 1,
+            message: format!("cannot start the async runtime: {e}"),
+        })
+}
+
+/// A token cancelled by the first Ctrl-C; a second Ctrl-C exits at once (130).
+fn ctrl_c(rt: &tokio::runtime::Runtime) -> CancellationToken {
+    let token = CancellationToken::new();
+    let t = token.clone();
+    rt.spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!("\ncancelling: finishing the current step (Ctrl-C again to stop at once)");
+            t.cancel();
+            if tokio::signal::ctrl_c().await.is_ok() {
+                std::process::exit(130);
+            }
+        }
+    });
+    token
+}
+
+fn run(cli: Cli) -> Result<(), Failed> {
+    let g = &cli.global;
+    let target = Target {
+        kubeconfig: g.kubeconfig.clone(),
+        context: g.context.clone(),
+        namespace: g.namespace.clone(),
+        non_interactive: false,
+    };
+    let namespace = g.namespace.clone().unwrap_or_else(|| "default".to_string());
     match cli.command {
         Command::Render {
             name,
@@ -47,32 +80,69 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             name,
             values,
             yes,
+            dry_run,
+            force,
             output_dir,
-            ..
+            timeout,
+            show_credentials,
+            output,
         } => {
+            let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+            if !yes && !interactive {
+                return Err(Error::Usage(
+                    "`odoo-tui new` asks questions, but there is no terminal: pass --yes and give the answers with --preset, -f values.yaml and --set key=value (e.g. odoo-tui new acme --preset quick-start --yes)".into(),
+                )
+                .into());
+            }
             let Some(name) = name else {
                 return Err(Error::Usage(
-                    "name the instance: `odoo-tui new NAME` (the interactive wizard is not in this version yet)".into(),
+                    "name the instance: `odoo-tui new NAME --yes` (e.g. acme)".into(),
                 )
                 .into());
             };
-            if !yes && output_dir.is_none() {
-                eprintln!(
-                    "note: the interactive wizard and the cluster connection are not in this version yet; writing the manifests to a folder instead"
-                );
+            if !yes {
+                return Err(Error::Usage("the interactive wizard is not in this version yet: pass --yes with --preset, -f and --set".into()).into());
             }
-            commands::new_to_folder(&name, &namespace, &values, output_dir)?;
+            let rt = runtime()?;
+            let cancel = ctrl_c(&rt);
+            let args = ops::NewArgs {
+                name,
+                values,
+                dry_run,
+                force,
+                output_dir,
+                timeout,
+                show_credentials,
+                output,
+            };
+            rt.block_on(ops::new(&target, args, cancel))?;
+        }
+        Command::Status { name, output, .. } => {
+            let rt = runtime()?;
+            rt.block_on(ops::status_once(&target, name, output))?;
+        }
+        Command::List {
+            all_namespaces,
+            output,
+        } => {
+            let rt = runtime()?;
+            rt.block_on(ops::list(&target, all_namespaces, output))?;
+        }
+        Command::Delete {
+            name,
+            delete_data,
+            yes,
+        } => {
+            let rt = runtime()?;
+            rt.block_on(ops::delete(&target, &name, delete_data, yes))?;
         }
         Command::Completions { shell } => {
             let mut cmd = Cli::command();
             clap_complete::generate(shell, &mut cmd, "odoo-tui", &mut std::io::stdout());
         }
-        Command::Status { .. } => return Err(commands::not_yet("status").into()),
         Command::Upgrade { .. } => return Err(commands::not_yet("upgrade").into()),
         Command::Backup { .. } => return Err(commands::not_yet("backup").into()),
         Command::Open { .. } => return Err(commands::not_yet("open").into()),
-        Command::List { .. } => return Err(commands::not_yet("list").into()),
-        Command::Delete { .. } => return Err(commands::not_yet("delete").into()),
     }
     Ok(())
 }

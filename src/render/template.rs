@@ -41,12 +41,18 @@ mod tests {
 
     #[test]
     fn fills_every_occurrence() {
-        assert_eq!(fill("{{a}}-{{b}}-{{a}}", &[("a", "1"), ("b", "2")]), "1-2-1");
+        assert_eq!(
+            fill("{{a}}-{{b}}-{{a}}", &[("a", "1"), ("b", "2")]),
+            "1-2-1"
+        );
     }
 
     #[test]
     fn values_are_not_substituted_again() {
-        assert_eq!(fill("{{a}} {{b}} {{c", &[("a", "{{b}}"), ("b", "x")]), "{{b}} x {{c");
+        assert_eq!(
+            fill("{{a}} {{b}} {{c", &[("a", "{{b}}"), ("b", "x")]),
+            "{{b}} x {{c"
+        );
     }
 
     #[test]

@@ -62,7 +62,7 @@ fn later_layers_override_earlier_ones() {
     assert_eq!(v.backend.replica_count, 4);
     assert_eq!(v.backend.odoo.workers, 3);
     // Untouched siblings keep their defaults (deep merge).
-    assert_eq!(v.backend.odoo.proxy_mode, true);
+    assert!(v.backend.odoo.proxy_mode);
 }
 
 #[test]

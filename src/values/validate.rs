@@ -206,10 +206,8 @@ fn databases(v: &Values, p: &mut Vec<Problem>) {
             p.push(err("externalDatabase.password", "the external database needs a password: set `externalDatabase.existingSecret` (recommended) or `externalDatabase.password`"));
         }
     }
-    if !v.session_db.uri.is_empty()
-        && !(v.session_db.uri.starts_with("postgres://")
-            || v.session_db.uri.starts_with("postgresql://"))
-    {
+    let uri = &v.session_db.uri;
+    if !uri.is_empty() && !uri.starts_with("postgres://") && !uri.starts_with("postgresql://") {
         p.push(err(
             "sessionDb.uri",
             "`sessionDb.uri` must be a postgres:// or postgresql:// URI",
@@ -535,7 +533,10 @@ fn images(v: &Values, p: &mut Vec<Problem>) {
             ));
         }
         if img.tag.trim().is_empty() && img.digest.is_empty() {
-            p.push(err(&format!("{path}.tag"), format!("`{path}.tag` is empty — pin a version tag (or set `{path}.digest`)")));
+            p.push(err(
+                &format!("{path}.tag"),
+                format!("`{path}.tag` is empty — pin a version tag (or set `{path}.digest`)"),
+            ));
             continue;
         }
         if img.digest.is_empty() && img.tag == "latest" {
@@ -575,14 +576,30 @@ fn exposure(v: &Values, p: &mut Vec<Problem>) {
             ));
         }
         if n.domains.backoffice.enabled && n.domains.backoffice.host == n.domains.public.host {
-            p.push(err("nginx.domains.backoffice.host", "`nginx.domains.backoffice.host` must differ from `nginx.domains.public.host`"));
+            p.push(err(
+                "nginx.domains.backoffice.host",
+                "`nginx.domains.backoffice.host` must differ from `nginx.domains.public.host`",
+            ));
         }
         if !is_nginx_size(&n.client_max_body_size) {
-            p.push(err("nginx.clientMaxBodySize", format!("`nginx.clientMaxBodySize` `{}` is not an nginx size such as 200m or 1g", n.client_max_body_size)));
+            p.push(err(
+                "nginx.clientMaxBodySize",
+                format!(
+                    "`nginx.clientMaxBodySize` `{}` is not an nginx size such as 200m or 1g",
+                    n.client_max_body_size
+                ),
+            ));
         }
-        for (key, t) in [("proxy_read", &n.timeouts.proxy_read), ("proxy_connect", &n.timeouts.proxy_connect), ("proxy_send", &n.timeouts.proxy_send)] {
+        for (key, t) in [
+            ("proxy_read", &n.timeouts.proxy_read),
+            ("proxy_connect", &n.timeouts.proxy_connect),
+            ("proxy_send", &n.timeouts.proxy_send),
+        ] {
             if !is_nginx_time(t) {
-                p.push(err(&format!("nginx.timeouts.{key}"), format!("`nginx.timeouts.{key}` `{t}` is not an nginx time such as 720s or 5m")));
+                p.push(err(
+                    &format!("nginx.timeouts.{key}"),
+                    format!("`nginx.timeouts.{key}` `{t}` is not an nginx time such as 720s or 5m"),
+                ));
             }
         }
         for (i, o) in n.cors.origins.iter().enumerate() {

@@ -1,0 +1,390 @@
+//! The pure half of applying: waves, ownership, Job re-creation, prune selection and
+//! readable diffs. No IO here; `apply.rs` does the calls.
+
+use std::collections::BTreeSet;
+
+use serde_json::Value as Json;
+
+use crate::render::{Object, template};
+
+/// What to wait for after a wave is applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WaitFor {
+    Nothing,
+    /// StatefulSets or Deployments with every replica ready and updated.
+    Ready,
+    /// Jobs that succeeded.
+    Complete,
+}
+
+/// Objects applied together, concurrently, before the next wave starts.
+#[derive(Debug, Clone)]
+pub struct Wave {
+    pub name: &'static str,
+    pub objects: Vec<Object>,
+    pub wait: WaitFor,
+}
+
+fn wave_index(o: &Object) -> usize {
+    match (o.kind(), o.component()) {
+        ("ServiceAccount" | "Secret" | "ConfigMap", _) => 0,
+        ("Service" | "PersistentVolumeClaim", _) => 1,
+        ("StatefulSet", _) => 2,
+        ("Job", Some("storage-init")) => 4,
+        ("Job", Some("smoke-check")) => 6,
+        ("Job", _) => 3,
+        ("Deployment", _) => 5,
+        _ => 7,
+    }
+}
+
+const WAVES: [(&str, WaitFor); 8] = [
+    ("credentials and configuration", WaitFor::Nothing),
+    ("services and volumes", WaitFor::Nothing),
+    ("databases and object storage", WaitFor::Ready),
+    ("database initialisation", WaitFor::Complete),
+    ("filestore storage", WaitFor::Complete),
+    ("Odoo", WaitFor::Ready),
+    ("smoke check", WaitFor::Complete),
+    (
+        "disruption budgets, ingress and network policies",
+        WaitFor::Nothing,
+    ),
+];
+
+/// Split rendered objects into the waves of SPEC §5, dropping empty ones.
+pub fn waves(objects: &[Object]) -> Vec<Wave> {
+    let mut out: Vec<Wave> = WAVES
+        .iter()
+        .map(|(name, wait)| Wave {
+            name,
+            objects: Vec::new(),
+            wait: *wait,
+        })
+        .collect();
+    for o in objects {
+        out[wave_index(o)].objects.push(o.clone());
+    }
+    out.retain(|w| !w.objects.is_empty());
+    out
+}
+
+/// Annotation holding a hash of a Job's spec: Jobs are immutable, so a changed spec
+/// means delete and re-create.
+pub const SPEC_HASH: &str = "odoo-tui/spec-hash";
+
+/// Add [`SPEC_HASH`] to a Job's metadata.
+pub fn annotate(o: &mut Object) {
+    if let Object::Job(job) = o {
+        let spec = serde_json::to_string(&job.spec).unwrap_or_default();
+        job.metadata
+            .annotations
+            .get_or_insert_with(Default::default)
+            .insert(SPEC_HASH.to_string(), template::checksum(&spec));
+    }
+}
+
+/// How an object of that name on the server relates to us.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ownership {
+    /// Nothing there: create.
+    Absent,
+    /// Ours (labelled for this instance and managed by odoo-tui): apply with force.
+    Ours,
+    /// Someone else's: refuse unless `--force`; names the field managers.
+    Foreign {
+        managers: Vec<String>,
+        instance: Option<String>,
+    },
+}
+
+pub fn ownership(existing: Option<&Json>, release: &str) -> Ownership {
+    let Some(obj) = existing else {
+        return Ownership::Absent;
+    };
+    let labels = &obj["metadata"]["labels"];
+    let managed = labels["app.kubernetes.io/managed-by"].as_str() == Some("odoo-tui");
+    let instance = labels["app.kubernetes.io/instance"]
+        .as_str()
+        .map(str::to_string);
+    if managed && instance.as_deref() == Some(release) {
+        return Ownership::Ours;
+    }
+    let mut managers: Vec<String> = obj["metadata"]["managedFields"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|m| m["manager"].as_str().map(str::to_string))
+        .collect();
+    managers.dedup();
+    Ownership::Foreign {
+        managers,
+        instance: if managed { instance } else { None },
+    }
+}
+
+/// What to do with a Job that already exists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobAction {
+    /// Same spec, not failed: applying changes nothing.
+    Keep,
+    /// Changed spec or failed, and finished: delete it, then create it again.
+    Recreate,
+    /// Changed spec but still running: wait for it to finish first.
+    WaitThenRecreate,
+}
+
+pub fn job_action(existing: &Json, desired_hash: &str) -> JobAction {
+    let hash = existing["metadata"]["annotations"][SPEC_HASH].as_str();
+    let conditions = existing["status"]["conditions"].as_array();
+    let has = |t: &str| {
+        conditions
+            .into_iter()
+            .flatten()
+            .any(|c| c["type"] == t && c["status"] == "True")
+    };
+    let failed = has("Failed");
+    let finished = failed || has("Complete");
+    if hash == Some(desired_hash) && !failed {
+        JobAction::Keep
+    } else if finished {
+        JobAction::Recreate
+    } else {
+        JobAction::WaitThenRecreate
+    }
+}
+
+/// Components whose Jobs are history, not configuration: never pruned by `new`.
+const KEPT_COMPONENTS: &[&str] = &["upgrade", "backup"];
+
+/// Objects of this instance on the server that the configuration no longer contains.
+pub fn prune_candidates(
+    live: &[(String, Json)],
+    rendered: &[Object],
+    record_name: &str,
+) -> Vec<(String, String)> {
+    let wanted: BTreeSet<(String, String)> = rendered
+        .iter()
+        .map(|o| (o.kind().to_string(), o.name().to_string()))
+        .collect();
+    live.iter()
+        .filter_map(|(kind, obj)| {
+            let name = obj["metadata"]["name"].as_str()?.to_string();
+            let component = obj["metadata"]["labels"]["app.kubernetes.io/component"]
+                .as_str()
+                .unwrap_or("");
+            let keep = wanted.contains(&(kind.clone(), name.clone()))
+                || KEPT_COMPONENTS.contains(&component)
+                || (kind == "ConfigMap" && name == record_name)
+                || obj["metadata"]["deletionTimestamp"].is_string()
+                || !obj["metadata"]["ownerReferences"].is_null();
+            (!keep).then_some((kind.clone(), name))
+        })
+        .collect()
+}
+
+/// Server-set fields removed before comparing or showing an object.
+pub fn comparable(obj: &Json) -> Json {
+    let mut v = obj.clone();
+    if let Some(m) = v.get_mut("metadata").and_then(Json::as_object_mut) {
+        for k in [
+            "managedFields",
+            "resourceVersion",
+            "uid",
+            "creationTimestamp",
+            "generation",
+            "selfLink",
+        ] {
+            m.remove(k);
+        }
+        if let Some(Json::Object(a)) = m.get_mut("annotations") {
+            a.remove("deployment.kubernetes.io/revision");
+            if a.is_empty() {
+                m.remove("annotations");
+            }
+        }
+    }
+    if let Some(o) = v.as_object_mut() {
+        o.remove("status");
+    }
+    v
+}
+
+/// A unified diff of two objects as YAML, with Secret values hidden.
+pub fn diff(before: Option<&Json>, after: &Json) -> String {
+    let show = |j: &Json| crate::output::to_yaml(&hide_secret_values(&comparable(j)));
+    let old = before.map(show).unwrap_or_default();
+    let new = show(after);
+    if old == new {
+        return String::new();
+    }
+    similar::TextDiff::from_lines(&old, &new)
+        .unified_diff()
+        .context_radius(3)
+        .header("live", "new")
+        .to_string()
+}
+
+fn hide_secret_values(obj: &Json) -> Json {
+    let mut v = obj.clone();
+    if v["kind"] == "Secret" {
+        for field in ["data", "stringData"] {
+            if let Some(Json::Object(map)) = v.get_mut(field) {
+                for (_, val) in map.iter_mut() {
+                    // Equal values stay equal, changed ones differ, and nothing is revealed.
+                    let digest = template::checksum(&val.to_string());
+                    *val = Json::String(format!("<redacted {}>", &digest[..8]));
+                }
+            }
+        }
+    }
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn render_quick_start() -> Vec<Object> {
+        let v = crate::values::load(&[crate::presets::load("quick-start").unwrap()])
+            .unwrap()
+            .values;
+        let creds = crate::credentials::generate(&crate::render::needed_credentials(&v));
+        crate::render::render(&crate::render::RenderInput {
+            release: "acme",
+            namespace: "ns",
+            values: &v,
+            credentials: &creds,
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn waves_follow_the_dependency_order() {
+        let w = waves(&render_quick_start());
+        let names: Vec<Vec<String>> = w
+            .iter()
+            .map(|w| w.objects.iter().map(Object::key).collect())
+            .collect();
+        assert_eq!(
+            names[0],
+            [
+                "ServiceAccount/acme-odoo",
+                "Secret/acme-odoo",
+                "Secret/acme-odoo-config"
+            ]
+        );
+        assert_eq!(
+            names[1],
+            [
+                "Service/acme-postgresql",
+                "Service/acme-minio",
+                "Service/acme-odoo-backend"
+            ]
+        );
+        assert_eq!(
+            names[2],
+            ["StatefulSet/acme-postgresql", "StatefulSet/acme-minio"]
+        );
+        assert_eq!(
+            names[3],
+            ["Job/acme-minio-provisioning", "Job/acme-odoo-init"]
+        );
+        assert_eq!(names[4], ["Job/acme-odoo-storage-init"]);
+        assert_eq!(names[5], ["Deployment/acme-odoo-backend"]);
+        assert_eq!(names[6], ["Job/acme-odoo-smoke-check"]);
+        assert_eq!(w[2].wait, WaitFor::Ready);
+        assert_eq!(w[3].wait, WaitFor::Complete);
+    }
+
+    #[test]
+    fn ownership_needs_both_labels() {
+        let ours = json!({"metadata": {"labels": {"app.kubernetes.io/managed-by": "odoo-tui", "app.kubernetes.io/instance": "acme"}}});
+        assert_eq!(ownership(Some(&ours), "acme"), Ownership::Ours);
+        assert_eq!(ownership(None, "acme"), Ownership::Absent);
+        let other_instance = json!({"metadata": {"labels": {"app.kubernetes.io/managed-by": "odoo-tui", "app.kubernetes.io/instance": "shop"}, "managedFields": [{"manager": "odoo-tui"}]}});
+        assert_eq!(
+            ownership(Some(&other_instance), "acme"),
+            Ownership::Foreign {
+                managers: vec!["odoo-tui".into()],
+                instance: Some("shop".into())
+            }
+        );
+        let helm = json!({"metadata": {"labels": {"app.kubernetes.io/managed-by": "Helm"}, "managedFields": [{"manager": "helm"}, {"manager": "kubectl-edit"}]}});
+        assert_eq!(
+            ownership(Some(&helm), "acme"),
+            Ownership::Foreign {
+                managers: vec!["helm".into(), "kubectl-edit".into()],
+                instance: None
+            }
+        );
+    }
+
+    #[test]
+    fn jobs_are_recreated_only_when_changed_or_failed() {
+        let job = |hash: &str, cond: Option<&str>| {
+            let conditions = cond
+                .map(|c| json!([{"type": c, "status": "True"}]))
+                .unwrap_or(json!([]));
+            json!({"metadata": {"annotations": {SPEC_HASH: hash}}, "status": {"conditions": conditions}})
+        };
+        assert_eq!(
+            job_action(&job("a", Some("Complete")), "a"),
+            JobAction::Keep
+        );
+        assert_eq!(job_action(&job("a", None), "a"), JobAction::Keep);
+        assert_eq!(
+            job_action(&job("a", Some("Complete")), "b"),
+            JobAction::Recreate
+        );
+        assert_eq!(
+            job_action(&job("a", Some("Failed")), "a"),
+            JobAction::Recreate
+        );
+        assert_eq!(
+            job_action(&job("a", None), "b"),
+            JobAction::WaitThenRecreate
+        );
+    }
+
+    #[test]
+    fn prune_keeps_what_is_rendered_history_and_the_record() {
+        let rendered = render_quick_start();
+        let obj = |name: &str, component: &str| json!({"metadata": {"name": name, "labels": {"app.kubernetes.io/component": component}}});
+        let live = vec![
+            (
+                "Deployment".to_string(),
+                obj("acme-odoo-backend", "backend"),
+            ),
+            ("Deployment".to_string(), obj("acme-odoo-nginx", "nginx")),
+            ("ConfigMap".to_string(), obj("acme-odoo-nginx", "nginx")),
+            ("ConfigMap".to_string(), obj("acme-odoo-odoo-tui", "")),
+            ("Job".to_string(), obj("acme-odoo-upgrade-3", "upgrade")),
+            (
+                "Job".to_string(),
+                obj("acme-odoo-backup-3-2611271200", "backup"),
+            ),
+        ];
+        assert_eq!(
+            prune_candidates(&live, &rendered, "acme-odoo-odoo-tui"),
+            [
+                ("Deployment".to_string(), "acme-odoo-nginx".to_string()),
+                ("ConfigMap".to_string(), "acme-odoo-nginx".to_string())
+            ]
+        );
+    }
+
+    #[test]
+    fn diffs_hide_secret_values_but_show_that_they_changed() {
+        let a = json!({"kind": "Secret", "metadata": {"name": "s", "resourceVersion": "5"}, "data": {"k": "c2VjcmV0"}});
+        let b = json!({"kind": "Secret", "metadata": {"name": "s"}, "data": {"k": "b3RoZXI="}});
+        let d = diff(Some(&a), &b);
+        assert!(
+            d.contains("-  k: <redacted") && d.contains("+  k: <redacted"),
+            "{d}"
+        );
+        assert!(!d.contains("c2VjcmV0") && !d.contains("b3RoZXI="));
+        assert_eq!(diff(Some(&a), &a), "");
+    }
+}

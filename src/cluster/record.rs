@@ -1,0 +1,169 @@
+//! The instance record: ConfigMap `<fullname>-odoo-tui`, written last, holding the
+//! values without credentials, the revision, and the history of installs, upgrades and
+//! backups.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::core::v1::ConfigMap;
+use serde_json::Value as Json;
+
+pub use crate::status::{HistoryEntry, HistoryKind, HistoryResult};
+
+use crate::render::{Ctx, Object};
+
+/// Value paths that hold credentials: blanked in the record.
+pub const CREDENTIAL_PATHS: &[&[&str]] = &[
+    &["postgresql", "auth", "password"],
+    &["externalDatabase", "password"],
+    &["minio", "auth", "rootPassword"],
+    &["externalS3", "accessKey"],
+    &["externalS3", "secretKey"],
+    &["sessionDb", "uri"],
+    &["backend", "odoo", "masterPassword"],
+    &["backend", "initDb", "adminPassword"],
+];
+
+/// The record as read from the cluster.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Record {
+    pub release: String,
+    pub values: Json,
+    pub revision: u64,
+    pub history: Vec<HistoryEntry>,
+}
+
+/// The record's name.
+pub fn name(fullname: &str) -> String {
+    format!("{fullname}-odoo-tui")
+}
+
+/// Merged values with every credential blanked.
+pub fn without_credentials(values: &Json) -> Json {
+    let mut v = values.clone();
+    for path in CREDENTIAL_PATHS {
+        let pointer: String = path.iter().map(|p| format!("/{p}")).collect();
+        if let Some(slot) = v.pointer_mut(&pointer) {
+            *slot = Json::String(String::new());
+        }
+    }
+    v
+}
+
+/// The ConfigMap for a record.
+pub fn to_object(ctx: &Ctx<'_>, record: &Record) -> Object {
+    let mut data = BTreeMap::new();
+    data.insert("release".to_string(), record.release.clone());
+    data.insert("revision".to_string(), record.revision.to_string());
+    data.insert(
+        "values.yaml".to_string(),
+        crate::output::to_yaml(&without_credentials(&record.values)),
+    );
+    let history = serde_json::to_value(&record.history).unwrap_or(Json::Array(vec![]));
+    data.insert("history.yaml".to_string(), crate::output::to_yaml(&history));
+    Object::ConfigMap(ConfigMap {
+        metadata: ctx.meta(name(ctx.fullname()), None),
+        data: Some(data),
+        ..Default::default()
+    })
+}
+
+/// Parse a record ConfigMap as the API returns it.
+pub fn from_json(cm: &Json) -> Result<Record, String> {
+    let data = &cm["data"];
+    let text = |k: &str| data[k].as_str().unwrap_or_default().to_string();
+    let values: Json = if text("values.yaml").trim().is_empty() {
+        Json::Object(Default::default())
+    } else {
+        serde_saphyr::from_str(&text("values.yaml")).map_err(|e| format!("values.yaml: {e}"))?
+    };
+    let history: Vec<HistoryEntry> = if text("history.yaml").trim().is_empty() {
+        vec![]
+    } else {
+        serde_saphyr::from_str(&text("history.yaml")).map_err(|e| format!("history.yaml: {e}"))?
+    };
+    Ok(Record {
+        release: text("release"),
+        values,
+        revision: text("revision").trim().parse().unwrap_or(0),
+        history,
+    })
+}
+
+/// Format a unix time as RFC 3339 UTC (`2026-11-27T23:05:00Z`), without a date crate.
+pub fn rfc3339(unix: i64) -> String {
+    let days = unix.div_euclid(86_400);
+    let secs = unix.rem_euclid(86_400);
+    // Civil-from-days (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = if m <= 2 { y + 1 } else { y };
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        secs / 3600,
+        secs % 3600 / 60,
+        secs % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_are_blanked() {
+        let v = serde_json::json!({"postgresql": {"auth": {"password": "pw", "username": "odoo"}}, "externalS3": {"secretKey": "sk"}, "backend": {"odoo": {"masterPassword": "m"}}});
+        let out = without_credentials(&v);
+        assert_eq!(out["postgresql"]["auth"]["password"], "");
+        assert_eq!(out["postgresql"]["auth"]["username"], "odoo");
+        assert_eq!(out["externalS3"]["secretKey"], "");
+        assert_eq!(out["backend"]["odoo"]["masterPassword"], "");
+    }
+
+    #[test]
+    fn record_round_trips_through_its_config_map() {
+        let values = crate::values::load(&[]).unwrap();
+        let creds = crate::render::Credentials::default();
+        let input = crate::render::RenderInput {
+            release: "acme",
+            namespace: "ns",
+            values: &values.values,
+            credentials: &creds,
+        };
+        let ctx = Ctx::new(&input).unwrap();
+        let rec = Record {
+            release: "acme".into(),
+            values: values.merged.clone(),
+            revision: 3,
+            history: vec![HistoryEntry {
+                time: 1_795_820_700,
+                kind: HistoryKind::Upgrade,
+                revision: 3,
+                modules: vec!["sale".into()],
+                image: Some("ghcr.io/x/odoo:18.0-1".into()),
+                backup_location: Some("s3://odoo-filestore/backups/acme-3.dump".into()),
+                result: HistoryResult::Succeeded,
+                detail: None,
+            }],
+        };
+        let obj = to_object(&ctx, &rec);
+        assert_eq!(obj.name(), "acme-odoo-odoo-tui");
+        let back = from_json(&obj.to_json()).unwrap();
+        assert_eq!(back.revision, 3);
+        assert_eq!(back.history, rec.history);
+        assert_eq!(back.values, without_credentials(&values.merged));
+    }
+
+    #[test]
+    fn times_are_rfc3339() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(1_795_820_700), "2026-11-27T23:05:00Z");
+        assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
+    }
+}

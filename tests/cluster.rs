@@ -1,0 +1,595 @@
+//! `new --yes`, re-runs, prune, ownership, credentials, `list` and `delete`: the real
+//! binary against the project's Kubernetes API test server on loopback.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use base64::Engine;
+use serde_json::Value as Json;
+use test_apiserver::{Config, FaultAction, FaultRule, Scenario, ServerHandle, TestServer};
+
+const NS: &str = "shop";
+
+struct Env {
+    server: ServerHandle,
+    dir: tempfile::TempDir,
+}
+
+impl Env {
+    fn start(config: Config) -> Env {
+        let server = TestServer::start(config.time_scale(0.02)).expect("test API server starts");
+        let dir = tempfile::tempdir().unwrap();
+        server
+            .write_kubeconfig(dir.path().join("kubeconfig"), NS)
+            .unwrap();
+        Env { server, dir }
+    }
+
+    fn new() -> Env {
+        Env::start(Config::default())
+    }
+
+    fn kubeconfig(&self) -> PathBuf {
+        self.dir.path().join("kubeconfig")
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_odoo-tui"))
+            .args(args)
+            .current_dir(self.dir.path())
+            .env("KUBECONFIG", self.kubeconfig())
+            .env("HOME", self.dir.path())
+            .env("ODOO_TUI_CONFIG_DIR", self.dir.path().join("config"))
+            .output()
+            .expect("the binary runs")
+    }
+
+    fn ok(&self, args: &[&str]) -> Output {
+        let o = self.run(args);
+        assert!(
+            o.status.success(),
+            "{args:?} failed ({:?}):\n{}",
+            o.status.code(),
+            text(&o)
+        );
+        o
+    }
+
+    fn obj(&self, plural: &str, name: &str) -> Option<Json> {
+        self.server.object(plural, NS, name)
+    }
+
+    fn kubectl(&self, args: &[&str]) -> Output {
+        let dir = std::path::Path::new(
+            &std::fs::read_link("/usr/bin/kubectl")
+                .unwrap_or_else(|_| PathBuf::from("/usr/bin/kubectl")),
+        )
+        .parent()
+        .map(PathBuf::from)
+        .unwrap_or_default();
+        let real = std::fs::canonicalize("/usr/bin/kubectl")
+            .ok()
+            .and_then(|p| p.parent().map(PathBuf::from))
+            .unwrap_or(dir);
+        Command::new(real.join("kubectl.1.32"))
+            .args([
+                "--kubeconfig",
+                self.kubeconfig().to_str().unwrap(),
+                "--cache-dir",
+                self.dir.path().join("kcache").to_str().unwrap(),
+                "-n",
+                NS,
+            ])
+            .args(args)
+            .output()
+            .expect("kubectl.1.32 runs")
+    }
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn secret_value(secret: &Json, key: &str) -> String {
+    let b = secret["data"][key]
+        .as_str()
+        .unwrap_or_else(|| panic!("key {key} in {secret}"));
+    String::from_utf8(base64::engine::general_purpose::STANDARD.decode(b).unwrap()).unwrap()
+}
+
+const QUICK: &[&str] = &["new", "acme", "--preset", "quick-start", "--yes"];
+
+#[test]
+fn quick_start_installs_and_a_rerun_changes_nothing() {
+    let env = Env::new();
+    let o = env.ok(QUICK);
+    assert!(
+        text(&o).contains("`acme` is ready in namespace `shop`"),
+        "{}",
+        text(&o)
+    );
+    for (plural, name) in [
+        ("statefulsets", "acme-postgresql"),
+        ("statefulsets", "acme-minio"),
+        ("jobs", "acme-odoo-init"),
+        ("jobs", "acme-odoo-storage-init"),
+        ("deployments", "acme-odoo-backend"),
+        ("configmaps", "acme-odoo-odoo-tui"),
+    ] {
+        assert!(env.obj(plural, name).is_some(), "{plural}/{name}");
+    }
+    let d = env.obj("deployments", "acme-odoo-backend").unwrap();
+    assert_eq!(d["status"]["readyReplicas"], 1);
+    let record = env.obj("configmaps", "acme-odoo-odoo-tui").unwrap();
+    assert_eq!(record["data"]["revision"], "1");
+
+    let before = env.server.resource_version();
+    let o = env.ok(QUICK);
+    assert!(text(&o).contains("0 object(s) changed"), "{}", text(&o));
+    assert_eq!(
+        env.server.resource_version(),
+        before,
+        "a re-run with unchanged inputs must not write anything"
+    );
+}
+
+#[test]
+fn a_changed_value_updates_only_what_it_touches() {
+    let env = Env::new();
+    env.ok(QUICK);
+    let pg = env.obj("statefulsets", "acme-postgresql").unwrap();
+    let o = env.ok(&["new", "acme", "--yes", "--set", "backend.replicaCount=2"]);
+    let out = text(&o);
+    assert!(
+        out.contains("Deployment/acme-odoo-backend configured"),
+        "{out}"
+    );
+    assert!(
+        !out.contains("StatefulSet/acme-postgresql configured"),
+        "{out}"
+    );
+    assert_eq!(
+        env.obj("statefulsets", "acme-postgresql").unwrap()["metadata"]["resourceVersion"],
+        pg["metadata"]["resourceVersion"]
+    );
+    assert_eq!(
+        env.obj("deployments", "acme-odoo-backend").unwrap()["spec"]["replicas"],
+        2
+    );
+    // The record keeps the values: a later run without --set keeps two replicas.
+    let record = env.obj("configmaps", "acme-odoo-odoo-tui").unwrap();
+    assert_eq!(record["data"]["revision"], "2");
+    env.ok(&["new", "acme", "--yes"]);
+    assert_eq!(
+        env.obj("deployments", "acme-odoo-backend").unwrap()["spec"]["replicas"],
+        2
+    );
+}
+
+#[test]
+fn switching_nginx_off_prunes_it_and_keeps_pvcs_and_secrets() {
+    let env = Env::new();
+    env.ok(&[
+        "new",
+        "acme",
+        "--preset",
+        "quick-start",
+        "--yes",
+        "--set",
+        "nginx.enabled=true",
+    ]);
+    assert!(env.obj("deployments", "acme-odoo-nginx").is_some());
+    assert!(env.obj("configmaps", "acme-odoo-nginx").is_some());
+    let o = env.ok(&["new", "acme", "--yes", "--set", "nginx.enabled=false"]);
+    let out = text(&o);
+    assert!(out.contains("Deployment/acme-odoo-nginx pruned"), "{out}");
+    assert!(env.obj("deployments", "acme-odoo-nginx").is_none());
+    assert!(env.obj("services", "acme-odoo-nginx").is_none());
+    assert!(env.obj("configmaps", "acme-odoo-nginx").is_none());
+    assert!(
+        env.obj("persistentvolumeclaims", "data-acme-postgresql-0")
+            .is_some()
+    );
+    assert!(env.obj("secrets", "acme-odoo").is_some());
+    assert!(env.obj("configmaps", "acme-odoo-odoo-tui").is_some());
+}
+
+#[test]
+fn generated_credentials_live_only_in_secrets_and_are_never_rotated() {
+    let env = Env::new();
+    let o = env.ok(&["new", "acme", "--preset", "quick-start", "--yes", "-v"]);
+    let secret = env.obj("secrets", "acme-odoo").unwrap();
+    let config = env.obj("secrets", "acme-odoo-config").unwrap();
+    let db = secret_value(&secret, "db-password");
+    let minio = secret_value(&secret, "s3-secret-key");
+    let admin = secret_value(&config, "admin-password");
+    assert!(db.len() >= 32 && minio.len() >= 32 && admin.len() >= 32);
+    let master = secret_value(&config, "odoo.conf")
+        .lines()
+        .find_map(|l| l.strip_prefix("admin_passwd = ").map(str::to_string))
+        .unwrap();
+    let creds = [db.clone(), minio.clone(), admin.clone(), master.clone()];
+    // Not in terminal output (also with -v)…
+    for c in &creds {
+        assert!(!text(&o).contains(c.as_str()), "a credential was printed");
+    }
+    // …nor in any object but the two Secrets, nor in Events or the record.
+    let all = env.kubectl(&[
+        "get",
+        "all,configmaps,events,serviceaccounts,persistentvolumeclaims",
+        "-o",
+        "json",
+    ]);
+    assert!(all.status.success(), "{}", text(&all));
+    let dump = String::from_utf8_lossy(&all.stdout);
+    for c in &creds {
+        assert!(
+            !dump.contains(c.as_str()),
+            "a credential is stored outside Secrets"
+        );
+    }
+    // A re-run (and an update) reads them back instead of generating new ones.
+    env.ok(&["new", "acme", "--yes", "--set", "backend.odoo.workers=3"]);
+    let secret = env.obj("secrets", "acme-odoo").unwrap();
+    assert_eq!(secret_value(&secret, "db-password"), db);
+    assert_eq!(
+        secret_value(
+            &env.obj("secrets", "acme-odoo-config").unwrap(),
+            "admin-password"
+        ),
+        admin
+    );
+    assert!(
+        secret_value(
+            &env.obj("secrets", "acme-odoo-config").unwrap(),
+            "odoo.conf"
+        )
+        .contains(&format!("admin_passwd = {master}"))
+    );
+}
+
+#[test]
+fn show_credentials_prints_them_once_on_request() {
+    let env = Env::new();
+    let o = env.ok(&[
+        "new",
+        "acme",
+        "--preset",
+        "local-dev",
+        "--yes",
+        "--show-credentials",
+    ]);
+    let admin = secret_value(
+        &env.obj("secrets", "acme-odoo-config").unwrap(),
+        "admin-password",
+    );
+    assert!(String::from_utf8_lossy(&o.stdout).contains(&format!("admin password: {admin}")));
+    let o = env.ok(&["new", "acme", "--yes", "--show-credentials"]);
+    assert!(
+        !String::from_utf8_lossy(&o.stdout).contains(&admin),
+        "shown once only"
+    );
+}
+
+/// Create an object with `kubectl create -f` (as a user would, outside odoo-tui).
+fn kubectl_create(env: &Env, manifest: &Json) {
+    let file = env.dir.path().join(format!(
+        "{}.json",
+        manifest["metadata"]["name"].as_str().unwrap()
+    ));
+    std::fs::write(&file, manifest.to_string()).unwrap();
+    let o = env.kubectl(&["create", "-f", file.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+}
+
+fn create_secret(env: &Env, name: &str, pairs: &[(&str, &str)]) {
+    let data: serde_json::Map<String, Json> = pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), Json::String(v.to_string())))
+        .collect();
+    kubectl_create(
+        env,
+        &serde_json::json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": name}, "stringData": data}),
+    );
+}
+
+const PROD: &[&str] = &[
+    "new",
+    "acme",
+    "--preset",
+    "production",
+    "--yes",
+    "--set",
+    "externalDatabase.host=db.example.com",
+    "--set",
+    "externalS3.endpoint=https://s3.example.com",
+];
+
+#[test]
+fn production_refuses_before_creating_anything_when_a_secret_or_key_is_missing() {
+    let env = Env::new();
+    kubectl_create(
+        &env,
+        &serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NS}}),
+    );
+    let o = env.run(PROD);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let out = text(&o);
+    assert!(out.contains("Secret `odoo-db` not found in namespace `shop` (named by externalDatabase.existingSecret)"), "{out}");
+    assert!(
+        env.obj("secrets", "acme-odoo-config").is_none(),
+        "nothing may be created"
+    );
+    assert!(env.obj("serviceaccounts", "acme-odoo").is_none());
+
+    create_secret(&env, "odoo-db", &[("pass", "x")]);
+    create_secret(&env, "odoo-s3", &[("access-key", "a"), ("secret-key", "s")]);
+    create_secret(&env, "odoo-master", &[("master-password", "m")]);
+    create_secret(&env, "odoo-admin", &[("admin-password", "p")]);
+    let o = env.run(PROD);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        text(&o).contains("Secret `odoo-db` in namespace `shop` has no key `password`"),
+        "{}",
+        text(&o)
+    );
+    assert!(text(&o).contains("its keys: pass"), "{}", text(&o));
+
+    env.kubectl(&["delete", "secret", "odoo-db"]);
+    create_secret(&env, "odoo-db", &[("password", "x")]);
+    env.ok(PROD);
+    let d = env.obj("deployments", "acme-odoo-backend").unwrap();
+    assert_eq!(d["spec"]["replicas"], 2);
+}
+
+#[test]
+fn a_foreign_object_of_the_same_name_stops_the_apply_and_force_adopts_it() {
+    let env = Env::new();
+    kubectl_create(
+        &env,
+        &serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NS}}),
+    );
+    kubectl_create(
+        &env,
+        &serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "acme-odoo-nginx"}, "data": {"x": "y"}}),
+    );
+    let args = [
+        "new",
+        "acme",
+        "--preset",
+        "quick-start",
+        "--yes",
+        "--set",
+        "nginx.enabled=true",
+    ];
+    let o = env.run(&args);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let out = text(&o);
+    assert!(out.contains("ConfigMap/acme-odoo-nginx already exists in namespace `shop` and it is managed by kubectl-create"), "{out}");
+    assert!(env.obj("secrets", "acme-odoo").is_none(), "nothing applied");
+    let mut forced = args.to_vec();
+    forced.push("--force");
+    env.ok(&forced);
+    let cm = env.obj("configmaps", "acme-odoo-nginx").unwrap();
+    assert!(cm["data"]["nginx.conf"].is_string());
+    assert_eq!(
+        cm["metadata"]["labels"]["app.kubernetes.io/managed-by"],
+        "odoo-tui"
+    );
+}
+
+#[test]
+fn kubectl_scale_is_undone_by_a_rerun() {
+    let env = Env::new();
+    env.ok(QUICK);
+    let o = env.kubectl(&["scale", "deployment/acme-odoo-backend", "--replicas=3"]);
+    assert!(o.status.success(), "{}", text(&o));
+    env.ok(QUICK);
+    assert_eq!(
+        env.obj("deployments", "acme-odoo-backend").unwrap()["spec"]["replicas"],
+        1
+    );
+}
+
+#[test]
+fn transient_server_errors_and_rate_limits_are_retried() {
+    let env = Env::new();
+    env.server
+        .faults()
+        .add(FaultRule::new(Some("patch"), Some("secrets"), FaultAction::Status(500)).times(2));
+    env.server.faults().add(
+        FaultRule::new(
+            Some("patch"),
+            Some("deployments"),
+            FaultAction::TooManyRequests {
+                retry_after_secs: 1,
+            },
+        )
+        .times(2),
+    );
+    env.ok(QUICK);
+    assert!(env.obj("deployments", "acme-odoo-backend").is_some());
+}
+
+#[test]
+fn forbidden_names_the_context_resource_and_permission() {
+    let env = Env::new();
+    env.server.faults().forbid("patch", "statefulsets");
+    let o = env.run(QUICK);
+    assert_eq!(o.status.code(), Some(1));
+    let out = text(&o);
+    assert!(
+        out.contains(
+            "may not patch statefulsets/acme-postgresql in namespace `shop` (403 Forbidden)"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("permission to `patch` `statefulsets`"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_wrong_token_and_an_unreachable_server_are_clear() {
+    let env = Env::start(Config::default().token("right"));
+    let kc = std::fs::read_to_string(env.kubeconfig())
+        .unwrap()
+        .replace("right", "wrong");
+    std::fs::write(env.kubeconfig(), kc).unwrap();
+    let o = env.run(&["list"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        text(&o).contains("refused the credentials (401 Unauthorized)"),
+        "{}",
+        text(&o)
+    );
+
+    env.server.stop();
+    let o = env.run(&["list"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        text(&o).contains("cannot reach the cluster of context"),
+        "{}",
+        text(&o)
+    );
+    // `new` without a reachable cluster writes the manifests instead.
+    let o = env.ok(QUICK);
+    assert!(text(&o).contains("no reachable cluster"), "{}", text(&o));
+    assert!(env.dir.path().join("acme-manifests").is_dir());
+}
+
+#[test]
+fn works_over_tls_with_the_kubeconfig_ca() {
+    let env = Env::start(Config::default().tls(true));
+    env.ok(&["new", "acme", "--preset", "local-dev", "--yes"]);
+    let o = env.ok(&["list", "-o", "json"]);
+    let rows: Json = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(rows[0]["name"], "acme");
+}
+
+#[test]
+fn list_delete_and_new_reattach_to_the_same_data() {
+    let env = Env::new();
+    env.ok(QUICK);
+    env.ok(&["new", "shop2", "--preset", "local-dev", "--yes"]);
+    let o = env.ok(&["list", "-A", "-o", "json"]);
+    let rows: Json = serde_json::from_slice(&o.stdout).unwrap();
+    let names: Vec<&str> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["acme", "shop2"]);
+    assert_eq!(rows[0]["ready"], "1/1");
+    assert_eq!(rows[0]["revision"], 1);
+
+    let db = secret_value(&env.obj("secrets", "acme-odoo").unwrap(), "db-password");
+    let o = env.ok(&["delete", "acme"]);
+    assert!(text(&o).contains("kept"), "{}", text(&o));
+    assert!(env.obj("deployments", "acme-odoo-backend").is_none());
+    assert!(env.obj("configmaps", "acme-odoo-odoo-tui").is_none());
+    assert!(
+        env.obj("persistentvolumeclaims", "data-acme-postgresql-0")
+            .is_some()
+    );
+    assert!(env.obj("secrets", "acme-odoo").is_some());
+    env.ok(QUICK);
+    assert_eq!(
+        secret_value(&env.obj("secrets", "acme-odoo").unwrap(), "db-password"),
+        db,
+        "the same credentials"
+    );
+
+    let o = env.run(&["delete", "acme", "--delete-data"]);
+    assert_eq!(o.status.code(), Some(2), "no terminal: needs --yes");
+    env.ok(&["delete", "acme", "--delete-data", "--yes"]);
+    assert!(
+        env.obj("persistentvolumeclaims", "data-acme-postgresql-0")
+            .is_none()
+    );
+    assert!(env.obj("secrets", "acme-odoo").is_none());
+    assert!(
+        env.obj("deployments", "shop2-odoo-backend").is_some(),
+        "other instances are untouched"
+    );
+}
+
+#[test]
+fn a_failing_image_pull_stops_new_with_the_image_and_exit_3() {
+    let scenario = Scenario::from_yaml(
+        "images:\n  \"ghcr.io/sergio-bershadsky/odoo:18.0-broken\": {pull: fail}\n",
+    )
+    .unwrap();
+    let env = Env::start(Config::default().scenario(scenario));
+    let started = std::time::Instant::now();
+    let o = env.run(&[
+        "new",
+        "acme",
+        "--preset",
+        "quick-start",
+        "--yes",
+        "--set",
+        "backend.image.tag=18.0-broken",
+    ]);
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    let out = text(&o);
+    assert!(
+        out.contains("ghcr.io/sergio-bershadsky/odoo:18.0-broken"),
+        "{out}"
+    );
+    assert!(out.contains("backend.image.tag"), "{out}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(30));
+}
+
+#[test]
+fn several_contexts_and_namespaces_in_one_kubeconfig() {
+    let env = Env::new();
+    let text_kc = std::fs::read_to_string(env.kubeconfig()).unwrap();
+    let mut kc: Json = serde_saphyr::from_str(&text_kc).unwrap();
+    let mut ctx2 = kc["contexts"][0].clone();
+    ctx2["name"] = "other".into();
+    ctx2["context"]["namespace"] = "team-b".into();
+    kc["contexts"].as_array_mut().unwrap().push(ctx2);
+    std::fs::write(env.kubeconfig(), serde_saphyr::to_string(&kc).unwrap()).unwrap();
+    env.ok(&[
+        "--context",
+        "other",
+        "new",
+        "acme",
+        "--preset",
+        "local-dev",
+        "--yes",
+    ]);
+    assert!(
+        env.server
+            .object("deployments", "team-b", "acme-odoo-backend")
+            .is_some()
+    );
+    env.ok(&[
+        "-n",
+        "team-c",
+        "new",
+        "acme",
+        "--preset",
+        "local-dev",
+        "--yes",
+    ]);
+    assert!(
+        env.server
+            .object("deployments", "team-c", "acme-odoo-backend")
+            .is_some()
+    );
+    let o = env.run(&["--context", "nope", "list"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        text(&o).contains("context `nope` is not in the kubeconfig"),
+        "{}",
+        text(&o)
+    );
+}
