@@ -363,6 +363,17 @@ pub fn validate(rt: &ResourceType, obj: &Value, old: Option<&Value>) -> Result<(
                 ));
             }
         }
+        "poddisruptionbudgets" => {
+            let spec = obj.get("spec");
+            if spec.is_some_and(|s| {
+                s.get("minAvailable").is_some() && s.get("maxUnavailable").is_some()
+            }) {
+                causes.push((
+                    "spec".into(),
+                    "Invalid value: policy.PodDisruptionBudgetSpec: minAvailable and maxUnavailable cannot be both set".into(),
+                ));
+            }
+        }
         _ => {}
     }
     if let Some(old) = old {

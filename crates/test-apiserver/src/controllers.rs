@@ -1380,6 +1380,59 @@ fn jobs(p: &mut Pass) {
     }
 }
 
+/// PodDisruptionBudget status from the pods its selector picks.
+fn disruption_budgets(p: &mut Pass) {
+    let list: Vec<Value> = p
+        .store
+        .list(rt("poddisruptionbudgets"), None)
+        .into_iter()
+        .cloned()
+        .collect();
+    for b in list {
+        let ns = util::namespace_of(&b).to_string();
+        let sel = crate::selectors::LabelSelector::from_object(b.pointer("/spec/selector"))
+            .unwrap_or_default();
+        let pods: Vec<Value> = p
+            .store
+            .list(rt("pods"), Some(&ns))
+            .into_iter()
+            .filter(|x| !terminating(x) && !matches!(pod_phase(x), "Succeeded" | "Failed"))
+            .filter(|x| sel.matches(&util::labels_of(x)))
+            .cloned()
+            .collect();
+        let expected = pods.len() as i64;
+        let healthy = pods.iter().filter(|x| pod_ready(x)).count() as i64;
+        let desired = match (
+            b.pointer("/spec/minAvailable"),
+            b.pointer("/spec/maxUnavailable"),
+        ) {
+            (Some(m), _) => pct(Some(m), expected, true),
+            (None, Some(m)) => (expected - pct(Some(m), expected, true)).max(0),
+            (None, None) => expected,
+        };
+        let allowed = (healthy - desired).max(0);
+        let mut conds = conditions_of(&b);
+        let (status, reason, msg) = if allowed > 0 {
+            ("True", "SufficientPods", "")
+        } else {
+            ("False", "InsufficientPods", "")
+        };
+        condition(&mut conds, "DisruptionAllowed", status, reason, msg, false);
+        for c in conds.iter_mut() {
+            c["observedGeneration"] = b
+                .pointer("/metadata/generation")
+                .cloned()
+                .unwrap_or(json!(1));
+        }
+        let st = json!({
+            "observedGeneration": b.pointer("/metadata/generation").cloned().unwrap_or(json!(1)),
+            "disruptionsAllowed": allowed, "currentHealthy": healthy,
+            "desiredHealthy": desired, "expectedPods": expected, "conditions": conds,
+        });
+        write_status(p.store, rt("poddisruptionbudgets"), &b, st);
+    }
+}
+
 /// The controller loop.
 pub async fn run(shared: Arc<Shared>) {
     let changed = shared.store.lock().expect("store").changed.clone();
@@ -1406,6 +1459,7 @@ pub async fn run(shared: Arc<Shared>) {
                 replicasets(&mut pass);
                 statefulsets(&mut pass);
                 jobs(&mut pass);
+                disruption_budgets(&mut pass);
                 let pn = pass.next;
                 namespace_teardown(&mut store, &mut kubelet);
                 let kn = kubelet.sync(&mut store, &shared);

@@ -142,6 +142,34 @@ async fn deployment_rolls_out_and_updates() {
         .count();
     assert_eq!(zero, 1);
 
+    // A disruption budget over the two ready pods allows one disruption.
+    let pdbs: Api<k8s_openapi::api::policy::v1::PodDisruptionBudget> =
+        Api::default_namespaced(client.clone());
+    pdbs.patch(
+        "web",
+        &apply(),
+        &Patch::Apply(
+            json!({"apiVersion": "policy/v1", "kind": "PodDisruptionBudget",
+            "metadata": {"name": "web"},
+            "spec": {"minAvailable": 1, "selector": {"matchLabels": {"app": "web"}}}}),
+        ),
+    )
+    .await
+    .unwrap();
+    let st = eventually(5, "pdb status", || async {
+        let b = pdbs.get("web").await.unwrap();
+        b.status.filter(|s| s.expected_pods == 2)
+    })
+    .await;
+    assert_eq!(
+        (
+            st.current_healthy,
+            st.desired_healthy,
+            st.disruptions_allowed
+        ),
+        (2, 1, 1)
+    );
+
     // Scale through the scale subresource.
     deps.patch_scale(
         "web",
