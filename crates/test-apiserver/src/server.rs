@@ -334,6 +334,11 @@ impl Ctx {
             .map(|(_, v)| v.as_str())
     }
 
+    /// `Accept: application/json;as=PartialObjectMetadata(List);g=meta.k8s.io;v=v1`.
+    fn wants_metadata(&self) -> bool {
+        self.accept.contains("as=PartialObjectMetadata")
+    }
+
     fn wants_table(&self) -> bool {
         self.accept.contains("as=Table")
     }
@@ -476,6 +481,16 @@ async fn resource(ctx: &Ctx, t: &Target) -> Result<Response<Body>, ApiError> {
                     200,
                     &table::table_of_list(rt, &list, &ctx.accept),
                 ))
+            } else if ctx.wants_metadata() {
+                let items: Vec<Value> = list["items"]
+                    .as_array()
+                    .map(|a| a.iter().map(partial_metadata).collect())
+                    .unwrap_or_default();
+                Ok(json_response(
+                    200,
+                    &json!({"kind": "PartialObjectMetadataList", "apiVersion": "meta.k8s.io/v1",
+                            "metadata": list["metadata"], "items": items}),
+                ))
             } else {
                 Ok(json_response(200, &list))
             }
@@ -490,6 +505,8 @@ async fn resource(ctx: &Ctx, t: &Target) -> Result<Response<Body>, ApiError> {
                     200,
                     &table::table_of_object(rt, &obj, &ctx.accept),
                 ))
+            } else if ctx.wants_metadata() {
+                Ok(json_response(200, &partial_metadata(&obj)))
             } else {
                 Ok(json_response(200, &obj))
             }
@@ -629,6 +646,11 @@ async fn resource(ctx: &Ctx, t: &Target) -> Result<Response<Body>, ApiError> {
     }
 }
 
+fn partial_metadata(v: &Value) -> Value {
+    json!({"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1",
+           "metadata": v.get("metadata").cloned().unwrap_or(json!({}))})
+}
+
 fn delete_opts(ctx: &Ctx) -> Result<DeleteOpts, ApiError> {
     let body = ctx.body_json()?;
     let s = |k: &str| body.get(k).and_then(Value::as_str).map(String::from);
@@ -680,6 +702,7 @@ async fn watch(ctx: &Ctx, t: &Target) -> Result<Response<Body>, ApiError> {
         .map(Duration::from_secs);
     let rv_param = ctx.q("resourceVersion").unwrap_or("").to_string();
     let table = ctx.wants_table();
+    let metadata_only = ctx.wants_metadata();
     let accept = ctx.accept.clone();
 
     let matches = {
@@ -695,6 +718,8 @@ async fn watch(ctx: &Ctx, t: &Target) -> Result<Response<Body>, ApiError> {
     let render = move |v: &Value| -> Value {
         if table {
             crate::table::table_of_object(rt, v, &accept)
+        } else if metadata_only {
+            partial_metadata(v)
         } else {
             v.clone()
         }

@@ -388,6 +388,19 @@ async fn paging_and_streaming_list_watcher() {
     }
     assert_eq!(names, vec!["p0", "p1", "p2", "p3", "p4"]);
 
+    // Metadata-only lists (PartialObjectMetadata).
+    let meta = cms
+        .list_metadata(&ListParams::default().labels("page=yes"))
+        .await
+        .unwrap();
+    assert_eq!(meta.items.len(), 5);
+    assert_eq!(
+        meta.items[0].types.as_ref().unwrap().kind,
+        "PartialObjectMetadata"
+    );
+    let one = cms.get_metadata("p1").await.unwrap();
+    assert_eq!(one.metadata.labels.unwrap()["page"], "yes");
+
     // kube's streaming-list watcher (sendInitialEvents + the initial-events-end bookmark).
     let cfg = watcher::Config::default()
         .labels("page=yes")
