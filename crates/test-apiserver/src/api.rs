@@ -371,6 +371,7 @@ fn initial_status(rt: &ResourceType, body: &mut Value) {
     match rt.plural {
         "pods" => body["status"] = json!({"phase": "Pending", "qosClass": qos_class(body)}),
         "persistentvolumeclaims" => body["status"] = json!({"phase": "Pending"}),
+        "services" | "ingresses" => body["status"] = json!({"loadBalancer": {}}),
         _ => {}
     }
 }
