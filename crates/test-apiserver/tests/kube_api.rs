@@ -178,6 +178,44 @@ async fn server_side_apply_semantics() {
     );
     assert_eq!(third.metadata.generation, Some(1));
 
+    // Dropping an item of an associative list (env by name) removes just that item.
+    let mut with_env = deployment(json!({"app": "web"}), "odoo:18.0");
+    with_env["spec"]["template"]["spec"]["containers"][0]["env"] =
+        json!([{"name": "A", "value": "1"}, {"name": "B", "value": "2"}]);
+    deps.patch("web", &pp, &Patch::Apply(with_env.clone()))
+        .await
+        .unwrap();
+    with_env["spec"]["template"]["spec"]["containers"][0]["env"] =
+        json!([{"name": "A", "value": "1"}]);
+    let fewer = deps
+        .patch("web", &pp, &Patch::Apply(with_env))
+        .await
+        .unwrap();
+    let env = fewer.spec.unwrap().template.spec.unwrap().containers[0]
+        .env
+        .clone()
+        .unwrap();
+    assert_eq!(env.len(), 1);
+    assert_eq!(env[0].name, "A");
+    deps.patch(
+        "web",
+        &pp,
+        &Patch::Apply(deployment(json!({"app": "web"}), "odoo:18.0")),
+    )
+    .await
+    .unwrap();
+    // Let the rollouts these template changes caused finish.
+    let third = eventually(5, "rollout settled", || async {
+        let d = deps.get("web").await.unwrap();
+        let st = d.status.as_ref()?;
+        let done = st.observed_generation == d.metadata.generation
+            && st.updated_replicas == Some(1)
+            && st.replicas == Some(1)
+            && st.available_replicas == Some(1);
+        done.then_some(d)
+    })
+    .await;
+
     // Another manager setting the image differently conflicts...
     let other = PatchParams::apply("someone-else");
     let e = api_err(
@@ -245,7 +283,10 @@ async fn server_side_apply_semantics() {
         )
         .await
         .unwrap();
-    assert_eq!(forced.metadata.generation, Some(2));
+    assert_eq!(
+        forced.metadata.generation,
+        third.metadata.generation.map(|g| g + 1)
+    );
     let managers: Vec<String> = forced
         .metadata
         .managed_fields
