@@ -326,8 +326,8 @@ fn pod_from_template(template: &Value, name: &str, owner: &Value) -> Value {
 struct Memory {
     /// Deployment uid → (progress snapshot, when it last changed).
     progress: HashMap<String, (Value, Instant)>,
-    /// Owner uid → when pod creation may be retried.
-    create_retry: HashMap<String, Instant>,
+    /// Owner uid → (when pod creation may be retried, failures so far).
+    create_retry: HashMap<String, (Instant, u32)>,
     /// Job uid → (start, time of the last pod failure seen, failures seen).
     jobs: HashMap<String, (Instant, Option<Instant>, i64)>,
 }
@@ -353,13 +353,9 @@ impl Pass<'_> {
     fn create_pod(&mut self, owner: &Value, pod: Value) -> bool {
         let ns = util::namespace_of(owner).to_string();
         let uid = util::uid_of(owner).to_string();
-        if self
-            .mem
-            .create_retry
-            .get(&uid)
-            .is_some_and(|t| *t > self.now)
+        if let Some((t, _)) = self.mem.create_retry.get(&uid).copied()
+            && t > self.now
         {
-            let t = self.mem.create_retry[&uid];
             self.due(t);
             return false;
         }
@@ -386,8 +382,11 @@ impl Pass<'_> {
                 true
             }
             Err(e) => {
-                let t = self.now + self.scaled(1.0).max(Duration::from_millis(50));
-                self.mem.create_retry.insert(uid, t);
+                // Exponential back-off like the controllers' rate-limited queues.
+                let failures = self.mem.create_retry.get(&uid).map_or(0, |(_, n)| *n);
+                let secs = (1u64 << failures.min(9)).min(300) as f64;
+                let t = self.now + self.scaled(secs).max(Duration::from_millis(50));
+                self.mem.create_retry.insert(uid, (t, failures + 1));
                 self.due(t);
                 let msg = if owner["kind"] == "StatefulSet" {
                     format!(
@@ -781,6 +780,23 @@ fn deployments(p: &mut Pass) {
             } else {
                 p.due(at);
             }
+        }
+        // A replica set that cannot create pods shows through, as in the real controller.
+        let failure = rss.iter().find_map(|r| {
+            conditions_of(r)
+                .into_iter()
+                .find(|c| c["type"] == "ReplicaFailure" && c["status"] == "True")
+        });
+        match failure {
+            Some(f) => condition(
+                &mut conds,
+                "ReplicaFailure",
+                "True",
+                f["reason"].as_str().unwrap_or("FailedCreate"),
+                f["message"].as_str().unwrap_or(""),
+                true,
+            ),
+            None => conds.retain(|c| c["type"] != "ReplicaFailure"),
         }
         let order = ["Available", "Progressing", "ReplicaFailure"];
         conds.sort_by_key(|c| order.iter().position(|o| c["type"] == *o).unwrap_or(9));

@@ -375,6 +375,28 @@ async fn missing_secret_key_blocks_start_until_fixed() {
     })
     .await;
 
+    // A deployment whose ServiceAccount is missing cannot create pods.
+    let deps: Api<Deployment> = Api::default_namespaced(client.clone());
+    let mut d = deploy("nosa", "odoo:18.0", 1);
+    d["spec"]["template"]["spec"]["serviceAccountName"] = json!("ghost");
+    deps.patch("nosa", &apply(), &Patch::Apply(d))
+        .await
+        .unwrap();
+    let c = eventually(5, "ReplicaFailure", || async {
+        let d = deps.get("nosa").await.unwrap();
+        d.status?
+            .conditions?
+            .into_iter()
+            .find(|c| c.type_ == "ReplicaFailure")
+    })
+    .await;
+    assert_eq!(c.reason.as_deref(), Some("FailedCreate"));
+    assert!(
+        c.message
+            .unwrap()
+            .contains("serviceaccount \"ghost\" not found")
+    );
+
     // A ServiceAccount that does not exist: the pod is refused at admission.
     let bad: Pod = serde_json::from_value(json!({
         "metadata": {"name": "nosa"},
