@@ -80,6 +80,7 @@ fn resource_list(group: &str, version: &str) -> Option<Value> {
                     Some(("autoscaling", "v1")),
                 ),
                 "log" => ("Pod", json!(["get"]), None),
+                "portforward" => ("PodPortForwardOptions", json!(["create", "get"]), None),
                 _ => continue,
             };
             let mut e = json!({

@@ -22,6 +22,7 @@ pub mod fields;
 mod kubelet;
 mod openapi;
 pub mod patch;
+mod portforward;
 pub mod resources;
 pub mod scenario;
 pub mod schema;
@@ -290,6 +291,19 @@ impl ServerHandle {
         let rt = resources::by_plural(plural)?;
         let ns = if rt.namespaced { namespace } else { "" };
         self.shared.store.lock().ok()?.get(rt, ns, name).cloned()
+    }
+
+    /// Snapshots of every stored object of a kind in a namespace, for assertions and
+    /// benchmarks.
+    pub fn objects(&self, plural: &str, namespace: &str) -> Vec<serde_json::Value> {
+        let Some(rt) = resources::by_plural(plural) else {
+            return vec![];
+        };
+        let ns = rt.namespaced.then_some(namespace);
+        match self.shared.store.lock() {
+            Ok(store) => store.list(rt, ns).into_iter().cloned().collect(),
+            Err(_) => vec![],
+        }
     }
 
     /// The current global resourceVersion.

@@ -127,6 +127,9 @@ pub fn v3_doc(path: &str) -> Response<Body> {
                 "log" => {
                     json!({"get": op(r, "get", &["container", "follow", "previous", "tailLines", "timestamps", "sinceSeconds"])})
                 }
+                "portforward" => {
+                    json!({"get": op(r, "connect", &["ports"]), "post": op(r, "connect", &["ports"])})
+                }
                 _ => {
                     json!({"get": op(r, "get", &[]), "put": op(r, "put", &write), "patch": op(r, "patch", &patch)})
                 }

@@ -146,7 +146,7 @@ pub static RESOURCES: &[ResourceType] = &[
         "Pod",
         true,
         &["po"],
-        &["status", "log"],
+        &["status", "log", "portforward"],
         false,
         ALL
     ),

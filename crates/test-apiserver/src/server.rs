@@ -6,7 +6,7 @@ use crate::faults::{FaultAction, RequestRecord};
 use crate::resources::{self, ResourceType};
 use crate::selectors::{FieldSelector, LabelSelector};
 use crate::store::{EventType, StoredEvent};
-use crate::{Shared, discovery, kubelet, table, util};
+use crate::{Shared, discovery, kubelet, portforward, table, util};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, StreamBody, combinators::UnsyncBoxBody};
 use hyper::body::{Frame, Incoming};
@@ -150,6 +150,10 @@ fn build(rt: &'static ResourceType, ns: &str, rest: &[&str]) -> Result<Target, A
 }
 
 fn verb_of(method: &Method, t: &Target, watch: bool) -> &'static str {
+    // Connect subresources: a WebSocket GET needs `create` like a POST (as RBAC checks it).
+    if t.sub.as_deref() == Some("portforward") {
+        return "create";
+    }
     match (method, t.name.is_some()) {
         (&Method::GET, false) if watch => "watch",
         (&Method::GET, false) => "list",
@@ -283,6 +287,14 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Response<Body> {
                 );
             }
             None => {}
+        }
+        // pods/{name}/portforward: a WebSocket upgrade, not a request with a body.
+        if let Some(Ok(t)) = &target
+            && t.sub.as_deref() == Some("portforward")
+        {
+            return portforward::serve(&shared, t, &query, req)
+                .await
+                .unwrap_or_else(|e| error_response(&e));
         }
         let body = match req.into_body().collect().await {
             Ok(b) => b.to_bytes(),
