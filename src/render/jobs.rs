@@ -293,3 +293,561 @@ pub fn smoke_check(ctx: &Ctx<'_>) -> Vec<Object> {
         spec,
     )]
 }
+
+// ---------------------------------------------------------------------------------------
+// Backup and upgrade Jobs (SPEC §7). Pure and deterministic: the revision and the time
+// come in as inputs.
+
+/// Kubernetes object names (and the `job-name` label) are at most 63 characters.
+const MAX_NAME: usize = 63;
+
+/// `<prefix><suffix>`, the prefix shortened (never the suffix) so the whole fits 63
+/// characters; a prefix cut short loses trailing dashes so the name stays a DNS label.
+fn bounded_name(prefix: &str, suffix: &str) -> String {
+    let room = MAX_NAME.saturating_sub(suffix.len());
+    let cut: String = prefix.chars().take(room).collect();
+    format!("{}{suffix}", cut.trim_end_matches('-'))
+}
+
+/// `%y%m%d%H%M` in UTC of a unix time (e.g. `2611272305`).
+pub fn backup_stamp(unix: i64) -> String {
+    let t = crate::cluster::record::rfc3339(unix);
+    // 2026-11-27T23:05:00Z
+    format!(
+        "{}{}{}{}{}",
+        &t[2..4],
+        &t[5..7],
+        &t[8..10],
+        &t[11..13],
+        &t[14..16]
+    )
+}
+
+/// Where a backup Job puts its dump.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BackupTarget {
+    /// The instance's bucket: `s3://<bucket>/<key>`.
+    S3 { bucket: String, key: String },
+    /// The PVC `<fullname>-backups`.
+    Pvc { claim: String, file: String },
+}
+
+impl BackupTarget {
+    /// `s3://<bucket>/backups/<file>` or `pvc:<name>/<file>`.
+    pub fn location(&self) -> String {
+        match self {
+            BackupTarget::S3 { bucket, key } => format!("s3://{bucket}/{key}"),
+            BackupTarget::Pvc { claim, file } => format!("pvc:{claim}/{file}"),
+        }
+    }
+}
+
+/// A rendered backup: the Job, the PVC it needs (without S3), and where the dump goes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BackupJob {
+    pub job: Object,
+    pub pvc: Option<Object>,
+    pub file: String,
+    pub target: BackupTarget,
+}
+
+/// Name of the PVC holding dumps when the instance has no S3.
+pub fn backups_pvc_name(ctx: &Ctx<'_>) -> String {
+    bounded_name(ctx.fullname(), "-backups")
+}
+
+/// The PostgreSQL image's `postgres` user.
+const PG_UID: i64 = 999;
+/// Where the dump is written inside the backup pod.
+const DUMP_DIR: &str = "/backup";
+
+/// The Job `<fullname>-backup-<revision>-<yymmddHHMM>` dumping the database with
+/// `pg_dump -Fc` from the PostgreSQL server's own image, then uploading the dump with
+/// `mc` to the bucket under `backup.prefix`, or, without S3, writing it to the PVC
+/// `<fullname>-backups`. The password comes from the DB Secret through `PGPASSWORD`.
+pub fn backup_job(ctx: &Ctx<'_>, revision: u64, unix_time: i64) -> BackupJob {
+    let b = &ctx.v.backup;
+    let d = &ctx.d;
+    let stamp = backup_stamp(unix_time);
+    let name = bounded_name(ctx.fullname(), &format!("-backup-{revision}-{stamp}"));
+    let file = format!("{}-{revision}-{stamp}.dump", ctx.fullname());
+    let pg_image = &ctx.v.postgresql.image;
+    let s3 = d.s3_requested;
+    let mut pg_env = vec![
+        secret_env("PGPASSWORD", &d.db_secret.0, &d.db_secret.1),
+        env("PGHOST", d.db_host.clone()),
+        env("PGPORT", d.db_port.to_string()),
+        env("PGUSER", d.db_user.clone()),
+        env("PGDATABASE", d.db_name.clone()),
+        env("BACKUP_FILE", file.clone()),
+    ];
+    pg_env.push(env("DUMP_DIR", DUMP_DIR));
+    let dump = Container {
+        name: "pg-dump".into(),
+        image: Some(pg_image.reference()),
+        image_pull_policy: Some(pg_image.pull_policy.clone()),
+        command: Some(vec![
+            "sh".into(),
+            "-c".into(),
+            "set -eu\necho \"dumping database $PGDATABASE from $PGHOST:$PGPORT\"\npg_dump -Fc --no-password -f \"$DUMP_DIR/$BACKUP_FILE\"\necho \"dump written: $BACKUP_FILE ($(wc -c < \"$DUMP_DIR/$BACKUP_FILE\") bytes)\"\n".into(),
+        ]),
+        env: Some(pg_env),
+        volume_mounts: Some(vec![VolumeMount {
+            name: "dump".into(),
+            mount_path: DUMP_DIR.into(),
+            ..Default::default()
+        }]),
+        security_context: Some(restricted_default(PG_UID, PG_UID)),
+        resources: Some(b.resources.clone()),
+        ..Default::default()
+    };
+    let mut prefix = b.prefix.trim_start_matches('/').to_string();
+    if !prefix.is_empty() && !prefix.ends_with('/') {
+        prefix.push('/');
+    }
+    let (spec, target, pvc) = if s3 {
+        let key = format!("{prefix}{file}");
+        let (secret, access, secret_key) = &d.s3_secret;
+        let upload = Container {
+            name: "upload".into(),
+            image: Some(b.mc_image.reference()),
+            image_pull_policy: Some(b.mc_image.pull_policy.clone()),
+            command: Some(vec![
+                "sh".into(),
+                "-c".into(),
+                "set -eu\nmc alias set target \"$S3_ENDPOINT\" \"$AWS_ACCESS_KEY_ID\" \"$AWS_SECRET_ACCESS_KEY\" --api S3v4 >/dev/null\nmc cp \"$DUMP_DIR/$BACKUP_FILE\" \"target/$S3_BUCKET/$S3_KEY\"\necho \"uploaded to s3://$S3_BUCKET/$S3_KEY\"\n".into(),
+            ]),
+            env: Some(vec![
+                env("S3_ENDPOINT", d.s3_endpoint.clone()),
+                env("S3_BUCKET", d.s3_bucket.clone()),
+                env("S3_KEY", key.clone()),
+                env("DUMP_DIR", DUMP_DIR),
+                env("BACKUP_FILE", file.clone()),
+                secret_env("AWS_ACCESS_KEY_ID", secret, access),
+                secret_env("AWS_SECRET_ACCESS_KEY", secret, secret_key),
+                env("MC_CONFIG_DIR", "/tmp/mc"),
+            ]),
+            volume_mounts: Some(vec![
+                VolumeMount {
+                    name: "dump".into(),
+                    mount_path: DUMP_DIR.into(),
+                    read_only: Some(true),
+                    ..Default::default()
+                },
+                VolumeMount {
+                    name: "tmp".into(),
+                    mount_path: "/tmp".into(),
+                    ..Default::default()
+                },
+            ]),
+            security_context: Some(restricted_default(PG_UID, PG_UID)),
+            resources: Some(b.resources.clone()),
+            ..Default::default()
+        };
+        let spec = PodSpec {
+            restart_policy: Some("Never".into()),
+            automount_service_account_token: Some(false),
+            image_pull_secrets: ctx.image_pull_secrets(),
+            security_context: Some(restricted_pod(&Default::default(), PG_UID, PG_UID)),
+            init_containers: Some(vec![dump]),
+            containers: vec![upload],
+            volumes: Some(vec![empty_dir("dump"), empty_dir("tmp")]),
+            ..Default::default()
+        };
+        (
+            spec,
+            BackupTarget::S3 {
+                bucket: d.s3_bucket.clone(),
+                key,
+            },
+            None,
+        )
+    } else {
+        let claim_name = backups_pvc_name(ctx);
+        let spec = PodSpec {
+            restart_policy: Some("Never".into()),
+            automount_service_account_token: Some(false),
+            image_pull_secrets: ctx.image_pull_secrets(),
+            security_context: Some(restricted_pod(&Default::default(), PG_UID, PG_UID)),
+            containers: vec![dump],
+            volumes: Some(vec![k8s_openapi::api::core::v1::Volume {
+                name: "dump".into(),
+                persistent_volume_claim: Some(
+                    k8s_openapi::api::core::v1::PersistentVolumeClaimVolumeSource {
+                        claim_name: claim_name.clone(),
+                        read_only: None,
+                    },
+                ),
+                ..Default::default()
+            }]),
+            ..Default::default()
+        };
+        let pvc = backend::claim(
+            ctx,
+            claim_name.clone(),
+            &b.persistence.size,
+            &b.persistence.storage_class,
+            "backup",
+        );
+        (
+            spec,
+            BackupTarget::Pvc {
+                claim: claim_name,
+                file: file.clone(),
+            },
+            Some(Object::PersistentVolumeClaim(pvc)),
+        )
+    };
+    BackupJob {
+        job: job(
+            ctx,
+            name,
+            "backup",
+            b.backoff_limit,
+            b.active_deadline_seconds,
+            spec,
+        ),
+        pvc,
+        file,
+        target,
+    }
+}
+
+/// Which modules an upgrade updates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UpgradeModules {
+    All,
+    List(Vec<String>),
+}
+
+impl UpgradeModules {
+    /// The `-u` argument: `all` or `a,b`.
+    pub fn arg(&self) -> String {
+        match self {
+            UpgradeModules::All => "all".into(),
+            UpgradeModules::List(l) => l.join(","),
+        }
+    }
+
+    /// As kept in the history: `["all"]` or the names.
+    pub fn names(&self) -> Vec<String> {
+        match self {
+            UpgradeModules::All => vec!["all".into()],
+            UpgradeModules::List(l) => l.clone(),
+        }
+    }
+}
+
+/// What an upgrade Job runs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UpgradeSpec {
+    pub modules: UpgradeModules,
+    /// The backend image to run (the target image of the upgrade).
+    pub image: crate::values::Image,
+    /// Run `update_list` through `odoo shell` first.
+    pub update_list: bool,
+    /// The revision the upgrade produces (names the Job).
+    pub revision: u64,
+}
+
+/// Name of the upgrade Job of a revision.
+pub fn upgrade_job_name(ctx: &Ctx<'_>, revision: u64) -> String {
+    bounded_name(ctx.fullname(), &format!("-upgrade-{revision}"))
+}
+
+/// The `odoo shell` step refreshing the module list (new modules of a new image).
+const UPDATE_LIST_SCRIPT: &str = r#"echo "updating the module list"
+odoo shell -c /etc/odoo/odoo.conf -d "$DB_NAME" --no-http --workers=0 <<'PY'
+env["ir.module.module"].update_list()
+env.cr.commit()
+print("module list updated")
+PY
+"#;
+
+/// The shell script of an upgrade Job (module names are validated `[a-z0-9_]+`, so they
+/// are safe to write into it; no credential is: Odoo's driver reads `PGPASSWORD`).
+pub fn upgrade_script(modules: &UpgradeModules, update_list: bool) -> String {
+    let mut s = String::from("set -eu\n");
+    if update_list {
+        s.push_str(UPDATE_LIST_SCRIPT);
+    }
+    let m = modules.arg();
+    s.push_str(&format!("echo \"upgrading modules: {m}\"\n"));
+    s.push_str(&format!(
+        "exec odoo -c /etc/odoo/odoo.conf -d \"$DB_NAME\" -u {m} --stop-after-init --no-http --workers=0\n"
+    ));
+    s
+}
+
+/// The Job `<fullname>-upgrade-<revision>`: the target image with the backend's
+/// credentials, environment, mounts and security context; resources, back-off and
+/// deadline from `backend.autoUpgrade`.
+pub fn upgrade_job(ctx: &Ctx<'_>, spec: &UpgradeSpec) -> Object {
+    let au = &ctx.v.backend.auto_upgrade;
+    let mut c = odoo_container(ctx, "upgrade", &spec.image);
+    c.command = Some(vec![
+        "sh".into(),
+        "-c".into(),
+        upgrade_script(&spec.modules, spec.update_list),
+    ]);
+    c.env.get_or_insert_with(Vec::new).extend(db_env(ctx));
+    c.resources = Some(au.resources.clone());
+    let pod = odoo_pod_spec(ctx, c, Some("Never"), true);
+    job(
+        ctx,
+        upgrade_job_name(ctx, spec.revision),
+        "upgrade",
+        au.backoff_limit,
+        au.active_deadline_seconds,
+        pod,
+    )
+}
+
+#[cfg(test)]
+mod upgrade_tests {
+    use super::*;
+    use crate::render::{Credentials, RenderInput};
+
+    fn with<T>(sets: &[&str], f: impl FnOnce(&Ctx<'_>) -> T) -> T {
+        with_release("acme", sets, f)
+    }
+
+    fn with_release<T>(release: &str, sets: &[&str], f: impl FnOnce(&Ctx<'_>) -> T) -> T {
+        let sources: Vec<_> = sets
+            .iter()
+            .map(|s| crate::values::Source::set(s).unwrap())
+            .collect();
+        let loaded = crate::values::load(&sources).unwrap();
+        let creds = Credentials::default();
+        let input = RenderInput {
+            release,
+            namespace: "shop",
+            values: &loaded.values,
+            credentials: &creds,
+        };
+        let ctx = Ctx::new(&input).unwrap();
+        f(&ctx)
+    }
+
+    fn job_of(o: &Object) -> &Job {
+        match o {
+            Object::Job(j) => j,
+            other => panic!("not a Job: {}", other.kind()),
+        }
+    }
+
+    fn pod(o: &Object) -> &PodSpec {
+        job_of(o)
+            .spec
+            .as_ref()
+            .unwrap()
+            .template
+            .spec
+            .as_ref()
+            .unwrap()
+    }
+
+    fn env_names(c: &Container) -> Vec<String> {
+        c.env
+            .iter()
+            .flatten()
+            .map(|e| e.name.clone())
+            .collect::<Vec<_>>()
+    }
+
+    fn assert_restricted(p: &PodSpec) {
+        let psc = p.security_context.as_ref().unwrap();
+        assert_eq!(psc.run_as_non_root, Some(true));
+        assert!(psc.seccomp_profile.is_some());
+        for c in p
+            .containers
+            .iter()
+            .chain(p.init_containers.iter().flatten())
+        {
+            let sc = c.security_context.as_ref().unwrap();
+            assert_eq!(sc.allow_privilege_escalation, Some(false), "{}", c.name);
+            assert_eq!(
+                sc.capabilities.as_ref().unwrap().drop.as_deref(),
+                Some(&["ALL".to_string()][..])
+            );
+        }
+    }
+
+    #[test]
+    fn stamps_are_utc_minutes() {
+        assert_eq!(backup_stamp(1_795_820_700), "2611272305");
+        assert_eq!(backup_stamp(0), "7001010000");
+    }
+
+    #[test]
+    fn backup_with_s3_dumps_then_uploads_to_the_bucket() {
+        let b = with(&[], |ctx| backup_job(ctx, 3, 1_795_820_700));
+        assert_eq!(b.job.name(), "acme-odoo-backup-3-2611272305");
+        assert_eq!(b.job.component(), Some("backup"));
+        assert_eq!(b.file, "acme-odoo-3-2611272305.dump");
+        assert_eq!(
+            b.target.location(),
+            "s3://odoo-filestore/backups/acme-odoo-3-2611272305.dump"
+        );
+        assert!(b.pvc.is_none());
+        let p = pod(&b.job);
+        assert_restricted(p);
+        let dump = &p.init_containers.as_ref().unwrap()[0];
+        assert_eq!(dump.image.as_deref(), Some("postgres:17.6"));
+        let script = &dump.command.as_ref().unwrap()[2];
+        assert!(script.contains("pg_dump -Fc"), "{script}");
+        let pw = dump
+            .env
+            .iter()
+            .flatten()
+            .find(|e| e.name == "PGPASSWORD")
+            .unwrap();
+        let key = pw
+            .value_from
+            .as_ref()
+            .unwrap()
+            .secret_key_ref
+            .as_ref()
+            .unwrap();
+        assert_eq!(
+            (key.name.as_str(), key.key.as_str()),
+            ("acme-odoo", "db-password")
+        );
+        let upload = &p.containers[0];
+        assert!(upload.image.as_deref().unwrap().starts_with("minio/mc:"));
+        assert!(env_names(upload).contains(&"MC_CONFIG_DIR".to_string()));
+        assert!(env_names(upload).contains(&"AWS_SECRET_ACCESS_KEY".to_string()));
+        let j = job_of(&b.job).spec.as_ref().unwrap();
+        assert_eq!(j.backoff_limit, Some(0));
+        assert_eq!(j.active_deadline_seconds, Some(3600));
+        // No credential is written into the Job itself.
+        let text = serde_json::to_string(&b.job.to_json()).unwrap();
+        assert!(!text.contains("password="), "{text}");
+    }
+
+    #[test]
+    fn backup_without_s3_goes_to_a_pvc() {
+        let b = with(
+            &["minio.enabled=false", "backup.persistence.size=5Gi"],
+            |ctx| backup_job(ctx, 1, 1_795_820_700),
+        );
+        assert_eq!(
+            b.target.location(),
+            "pvc:acme-odoo-backups/acme-odoo-1-2611272305.dump"
+        );
+        let pvc = b.pvc.as_ref().unwrap();
+        assert_eq!(pvc.name(), "acme-odoo-backups");
+        assert_eq!(pvc.component(), Some("backup"));
+        assert!(
+            serde_json::to_string(&pvc.to_json())
+                .unwrap()
+                .contains("5Gi")
+        );
+        let p = pod(&b.job);
+        assert_restricted(p);
+        assert!(p.init_containers.is_none());
+        assert_eq!(p.containers[0].name, "pg-dump");
+        assert_eq!(
+            p.volumes.as_ref().unwrap()[0]
+                .persistent_volume_claim
+                .as_ref()
+                .unwrap()
+                .claim_name,
+            "acme-odoo-backups"
+        );
+    }
+
+    #[test]
+    fn long_names_keep_their_suffix_and_fit_63() {
+        let release = "a".repeat(50);
+        let (backup, upgrade) = with_release(&release, &[], |ctx| {
+            (
+                backup_job(ctx, 12, 1_795_820_700).job.name().to_string(),
+                upgrade_job_name(ctx, 12),
+            )
+        });
+        assert!(backup.len() <= 63, "{backup}");
+        assert!(backup.ends_with("-backup-12-2611272305"), "{backup}");
+        assert!(upgrade.len() <= 63, "{upgrade}");
+        assert!(upgrade.ends_with("-upgrade-12"), "{upgrade}");
+        assert!(!backup.contains("--"));
+        // Deterministic.
+        let again = with_release(&release, &[], |ctx| {
+            backup_job(ctx, 12, 1_795_820_700).job.name().to_string()
+        });
+        assert_eq!(backup, again);
+    }
+
+    fn spec(modules: UpgradeModules, update_list: bool, tag: &str) -> impl Fn(&Ctx<'_>) -> Object {
+        let tag = tag.to_string();
+        move |ctx| {
+            let mut image = ctx.v.backend.image.clone();
+            if !tag.is_empty() {
+                image.tag = tag.clone();
+            }
+            upgrade_job(
+                ctx,
+                &UpgradeSpec {
+                    modules: modules.clone(),
+                    image,
+                    update_list,
+                    revision: 4,
+                },
+            )
+        }
+    }
+
+    #[test]
+    fn upgrade_job_runs_update_list_then_the_modules() {
+        let j = with(
+            &[],
+            spec(
+                UpgradeModules::List(vec!["sale".into(), "account".into()]),
+                true,
+                "18.0-new",
+            ),
+        );
+        assert_eq!(j.name(), "acme-odoo-upgrade-4");
+        assert_eq!(j.component(), Some("upgrade"));
+        let p = pod(&j);
+        assert_restricted(p);
+        let c = &p.containers[0];
+        assert!(c.image.as_deref().unwrap().ends_with(":18.0-new"));
+        let script = &c.command.as_ref().unwrap()[2];
+        assert!(script.contains("update_list()"), "{script}");
+        assert!(
+            script.contains(
+                "odoo -c /etc/odoo/odoo.conf -d \"$DB_NAME\" -u sale,account --stop-after-init --no-http --workers=0"
+            ),
+            "{script}"
+        );
+        assert!(env_names(c).contains(&"PGPASSWORD".to_string()));
+        assert!(!script.to_lowercase().contains("password"), "{script}");
+        let js = job_of(&j).spec.as_ref().unwrap();
+        assert_eq!(js.backoff_limit, Some(0));
+        assert_eq!(js.active_deadline_seconds, Some(3600));
+        let limits = c.resources.as_ref().unwrap().limits.as_ref().unwrap();
+        assert_eq!(limits["memory"].0, "3Gi");
+    }
+
+    #[test]
+    fn upgrade_all_without_update_list() {
+        let j = with(
+            &["backend.autoUpgrade.activeDeadlineSeconds=60"],
+            spec(UpgradeModules::All, false, ""),
+        );
+        let script = &pod(&j).containers[0].command.as_ref().unwrap()[2];
+        assert!(!script.contains("update_list"), "{script}");
+        assert!(script.contains(" -u all "), "{script}");
+        assert_eq!(
+            job_of(&j).spec.as_ref().unwrap().active_deadline_seconds,
+            Some(60)
+        );
+        // Same inputs, same Job.
+        let again = with(
+            &["backend.autoUpgrade.activeDeadlineSeconds=60"],
+            spec(UpgradeModules::All, false, ""),
+        );
+        assert_eq!(j, again);
+    }
+}

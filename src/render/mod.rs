@@ -19,11 +19,21 @@ pub use common::{Ctx, Derived, names};
 pub use object::Object;
 pub use secrets::{needed_credentials, odoo_conf, session_uri};
 
+/// The pieces `upgrade` and `backup` use (SPEC §7).
+pub mod ops_parts {
+    pub use super::backend::deployment_name as backend_deployment_name;
+    pub use super::jobs::{
+        BackupJob, BackupTarget, UpgradeModules, UpgradeSpec, backup_job, backup_stamp,
+        backups_pvc_name, upgrade_job, upgrade_job_name, upgrade_script,
+    };
+    pub use super::nginx::{config_maps_with as nginx_config_maps, render_with as nginx_render};
+}
+
 use crate::values::Values;
 
 /// Credentials the renderer writes into chart-managed Secrets. Generated ones are
 /// produced outside the renderer (random) or read back from the cluster.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct Credentials {
     /// Password of the database user (bundled PostgreSQL, or external without existingSecret).
     pub db_password: Option<String>,
@@ -33,6 +43,19 @@ pub struct Credentials {
     pub master_password: Option<String>,
     /// Password set for Odoo's `admin` user by the init Job.
     pub admin_password: Option<String>,
+}
+
+impl std::fmt::Debug for Credentials {
+    /// Never prints a credential: only which ones are present.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let shown = |o: &Option<String>| if o.is_some() { "<set>" } else { "<none>" };
+        f.debug_struct("Credentials")
+            .field("db_password", &shown(&self.db_password))
+            .field("minio_root_password", &shown(&self.minio_root_password))
+            .field("master_password", &shown(&self.master_password))
+            .field("admin_password", &shown(&self.admin_password))
+            .finish()
+    }
 }
 
 /// What one render needs.

@@ -1,0 +1,441 @@
+//! `upgrade` and `backup` (SPEC §7): the real binary against the project's Kubernetes
+//! API test server on loopback. Each test installs quick-start first with `new --yes`.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use serde_json::Value as Json;
+use test_apiserver::{Config, Scenario, ServerHandle, TestServer};
+
+const NS: &str = "shop";
+
+struct Env {
+    server: ServerHandle,
+    dir: tempfile::TempDir,
+}
+
+impl Env {
+    fn start(config: Config) -> Env {
+        let server = TestServer::start(config.time_scale(0.02)).expect("test API server starts");
+        let dir = tempfile::tempdir().unwrap();
+        server
+            .write_kubeconfig(dir.path().join("kubeconfig"), NS)
+            .unwrap();
+        Env { server, dir }
+    }
+
+    fn with(scenario: &str) -> Env {
+        Env::start(Config::default().scenario(Scenario::from_yaml(scenario).unwrap()))
+    }
+
+    fn new() -> Env {
+        Env::start(Config::default())
+    }
+
+    fn kubeconfig(&self) -> PathBuf {
+        self.dir.path().join("kubeconfig")
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_odoo-tui"))
+            .args(args)
+            .current_dir(self.dir.path())
+            .env("KUBECONFIG", self.kubeconfig())
+            .env("HOME", self.dir.path())
+            .env("ODOO_TUI_CONFIG_DIR", self.dir.path().join("config"))
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("the binary runs")
+    }
+
+    fn ok(&self, args: &[&str]) -> Output {
+        let o = self.run(args);
+        assert!(
+            o.status.success(),
+            "{args:?} failed ({:?}):\n{}",
+            o.status.code(),
+            text(&o)
+        );
+        o
+    }
+
+    fn obj(&self, plural: &str, name: &str) -> Option<Json> {
+        self.server.object(plural, NS, name)
+    }
+
+    fn install(&self, extra: &[&str]) {
+        let mut args = vec!["new", "acme", "--preset", "quick-start", "--yes"];
+        args.extend_from_slice(extra);
+        self.ok(&args);
+    }
+
+    fn record(&self) -> (Json, Vec<Json>) {
+        let cm = self
+            .obj("configmaps", "acme-odoo-odoo-tui")
+            .expect("record");
+        let values: Json =
+            serde_saphyr::from_str(cm["data"]["values.yaml"].as_str().unwrap()).unwrap();
+        let history: Vec<Json> =
+            serde_saphyr::from_str(cm["data"]["history.yaml"].as_str().unwrap()).unwrap();
+        (values, history)
+    }
+
+    fn backend(&self) -> Json {
+        self.obj("deployments", "acme-odoo-backend").unwrap()
+    }
+
+    fn script(&self, job: &str) -> String {
+        let j = self
+            .obj("jobs", job)
+            .unwrap_or_else(|| panic!("Job {job} exists"));
+        j["spec"]["template"]["spec"]["containers"][0]["command"][2]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn image(d: &Json) -> String {
+    d["spec"]["template"]["spec"]["containers"][0]["image"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// `s3://odoo-filestore/backups/acme-odoo-1-2611272305.dump` → `acme-odoo-backup-1-2611272305`.
+fn backup_job_of(location: &str) -> String {
+    let file = location.rsplit('/').next().unwrap();
+    let stem = file.strip_suffix(".dump").unwrap();
+    let rest = stem.strip_prefix("acme-odoo-").unwrap();
+    format!("acme-odoo-backup-{rest}")
+}
+
+#[test]
+fn upgrade_backs_up_runs_the_modules_and_rolls_the_new_image() {
+    let env = Env::new();
+    env.install(&[]);
+    let o = env.ok(&[
+        "upgrade",
+        "--modules",
+        "sale,account",
+        "--image-tag",
+        "18.0-next",
+        "--yes",
+    ]);
+    let out = text(&o);
+    assert!(
+        out.contains("upgrade | "),
+        "the Job log is streamed:\n{out}"
+    );
+    assert!(out.contains("`acme` upgraded"), "{out}");
+    // No credential is ever printed.
+    let secret = env.obj("secrets", "acme-odoo").unwrap();
+    for key in ["db-password", "s3-secret-key"] {
+        let b = secret["data"][key].as_str().unwrap();
+        let plain = String::from_utf8(
+            base64::Engine::decode(&base64::engine::general_purpose::STANDARD, b).unwrap(),
+        )
+        .unwrap();
+        assert!(!out.contains(&plain), "{key} was printed");
+    }
+
+    // The backup ran first, to the bucket, from the PostgreSQL image.
+    let (values, history) = env.record();
+    let last = history.last().unwrap();
+    assert_eq!(last["kind"], "upgrade");
+    assert_eq!(last["result"], "succeeded");
+    assert_eq!(last["modules"], serde_json::json!(["sale", "account"]));
+    assert_eq!(last["image"], "ghcr.io/sergio-bershadsky/odoo:18.0-next");
+    assert_eq!(last["revision"], 2);
+    let location = last["backup_location"].as_str().unwrap();
+    assert!(
+        location.starts_with("s3://odoo-filestore/backups/acme-odoo-1-"),
+        "{location}"
+    );
+    let backup = env
+        .obj("jobs", &backup_job_of(location))
+        .expect("the backup Job");
+    assert_eq!(
+        backup["metadata"]["labels"]["app.kubernetes.io/component"],
+        "backup"
+    );
+    assert!(
+        backup["spec"]["template"]["spec"]["initContainers"][0]["image"]
+            .as_str()
+            .unwrap()
+            .starts_with("postgres:")
+    );
+    // The upgrade Job ran exactly those modules with the target image.
+    let script = env.script("acme-odoo-upgrade-2");
+    assert!(script.contains("update_list()"), "{script}");
+    assert!(
+        script.contains("-u sale,account --stop-after-init --no-http --workers=0"),
+        "{script}"
+    );
+    let job = env.obj("jobs", "acme-odoo-upgrade-2").unwrap();
+    assert_eq!(image(&job), "ghcr.io/sergio-bershadsky/odoo:18.0-next");
+    // The backend rolled to the new image, the record keeps it, no extra entry.
+    assert_eq!(
+        image(&env.backend()),
+        "ghcr.io/sergio-bershadsky/odoo:18.0-next"
+    );
+    assert_eq!(env.backend()["status"]["readyReplicas"], 1);
+    assert_eq!(values["backend"]["image"]["tag"], "18.0-next");
+    assert_eq!(
+        history.iter().filter(|e| e["kind"] == "update").count(),
+        0,
+        "{history:?}"
+    );
+    // quick-start has no nginx: online strategy, no scaling.
+    assert_eq!(env.server.count("patch", "deployments/scale"), 0);
+
+    // A later `new` keeps the new image.
+    env.ok(&["new", "acme", "--yes"]);
+    assert_eq!(
+        image(&env.backend()),
+        "ghcr.io/sergio-bershadsky/odoo:18.0-next"
+    );
+
+    // `status` shows the upgrade in its history section.
+    let s = env.run(&["status", "--once"]);
+    let st = text(&s);
+    assert!(st.contains("history"), "{st}");
+    assert!(
+        st.contains("upgrade") && st.contains("modules sale,account"),
+        "{st}"
+    );
+}
+
+#[test]
+fn a_failing_upgrade_restores_the_backend_and_the_maintenance_page() {
+    let env = Env::with(
+        "pods:\n  - selector: {app.kubernetes.io/component: upgrade}\n    exitCode: 1\n    runSeconds: 1\n    logs: [\"loading module sale\", \"ERROR: column sale_order.x does not exist\"]\n",
+    );
+    env.install(&[
+        "--set",
+        "nginx.enabled=true",
+        "--set",
+        "backend.replicaCount=2",
+    ]);
+    let conf_before = env.obj("configmaps", "acme-odoo-nginx").unwrap()["data"].clone();
+    let o = env.run(&[
+        "upgrade",
+        "acme",
+        "--modules",
+        "sale",
+        "--image-tag",
+        "18.0-next",
+        "--yes",
+    ]);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(3), "{out}");
+    assert!(
+        out.contains("ERROR: column sale_order.x does not exist"),
+        "{out}"
+    );
+    assert!(out.contains("loading module sale"), "{out}");
+    assert!(out.contains("pg_restore --clean"), "{out}");
+    assert!(out.contains("maintenance page on"), "{out}");
+    // The backend is back on the old image with its replicas; maintenance is off.
+    let d = env.backend();
+    assert_eq!(image(&d), "ghcr.io/sergio-bershadsky/odoo:18.0-20261101");
+    assert_eq!(d["spec"]["replicas"], 2);
+    assert_eq!(
+        env.obj("configmaps", "acme-odoo-nginx").unwrap()["data"],
+        conf_before
+    );
+    // Scaled through the scale subresource (down, then back).
+    assert!(env.server.count("patch", "deployments/scale") >= 2);
+    let (values, history) = env.record();
+    assert_eq!(values["backend"]["image"]["tag"], "18.0-20261101");
+    let last = history.last().unwrap();
+    assert_eq!(last["kind"], "upgrade");
+    assert_eq!(last["result"], "failed");
+    assert!(
+        last["detail"]
+            .as_str()
+            .unwrap()
+            .contains("BackoffLimitExceeded")
+    );
+    assert!(last["backup_location"].is_string());
+}
+
+#[test]
+fn an_upgrade_past_its_deadline_fails_with_exit_3() {
+    let env = Env::with(
+        "pods:\n  - selector: {app.kubernetes.io/component: upgrade}\n    exitCode: 0\n    runSeconds: 600\n",
+    );
+    env.install(&["--set", "backend.autoUpgrade.activeDeadlineSeconds=2"]);
+    let started = std::time::Instant::now();
+    let o = env.run(&["upgrade", "--modules", "sale", "--no-backup", "--yes"]);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(3), "{out}");
+    assert!(out.contains("DeadlineExceeded"), "{out}");
+    assert!(
+        out.contains("backend.autoUpgrade.activeDeadlineSeconds"),
+        "{out}"
+    );
+    assert!(out.contains("no backup was taken"), "{out}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(30));
+    assert_eq!(env.backend()["spec"]["replicas"], 1);
+}
+
+#[test]
+fn a_failing_backup_stops_everything() {
+    let env = Env::with(
+        "pods:\n  - selector: {app.kubernetes.io/component: backup}\n    exitCode: 1\n    runSeconds: 1\n    logs: [\"pg_dump: error: connection to server failed\"]\n",
+    );
+    env.install(&["--set", "nginx.enabled=true"]);
+    let o = env.run(&["upgrade", "--modules", "sale", "--yes"]);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(3), "{out}");
+    assert!(out.contains("the backup failed"), "{out}");
+    assert!(
+        out.contains("pg_dump: error: connection to server failed"),
+        "{out}"
+    );
+    assert!(out.contains("nothing was upgraded"), "{out}");
+    assert!(env.obj("jobs", "acme-odoo-upgrade-2").is_none());
+    assert_eq!(env.server.count("patch", "deployments/scale"), 0);
+    assert_eq!(env.backend()["spec"]["replicas"], 1);
+    let (_, history) = env.record();
+    assert_eq!(history.last().unwrap()["result"], "failed");
+}
+
+#[test]
+fn all_modules_without_update_list_or_backup() {
+    let env = Env::new();
+    env.install(&[]);
+    env.ok(&[
+        "upgrade",
+        "acme",
+        "--all",
+        "--no-update-list",
+        "--no-backup",
+        "--yes",
+        "-o",
+        "json",
+    ]);
+    let script = env.script("acme-odoo-upgrade-2");
+    assert!(!script.contains("update_list"), "{script}");
+    assert!(script.contains(" -u all --stop-after-init"), "{script}");
+    let (_, history) = env.record();
+    let last = history.last().unwrap();
+    assert_eq!(last["modules"], serde_json::json!(["all"]));
+    assert!(last.get("backup_location").is_none(), "{last}");
+    // Same image: the record keeps the tag it had.
+    assert_eq!(
+        image(&env.backend()),
+        "ghcr.io/sergio-bershadsky/odoo:18.0-20261101"
+    );
+}
+
+#[test]
+fn backup_without_s3_goes_to_a_pvc_and_is_recorded() {
+    let env = Env::new();
+    env.install(&["--set", "minio.enabled=false"]);
+    let o = env.ok(&["backup", "acme"]);
+    let stdout = String::from_utf8_lossy(&o.stdout).trim().to_string();
+    assert!(
+        stdout.starts_with("pvc:acme-odoo-backups/acme-odoo-1-"),
+        "{stdout}"
+    );
+    let pvc = env
+        .obj("persistentvolumeclaims", "acme-odoo-backups")
+        .unwrap();
+    assert_eq!(
+        pvc["metadata"]["labels"]["app.kubernetes.io/component"],
+        "backup"
+    );
+    let (_, history) = env.record();
+    let last = history.last().unwrap();
+    assert_eq!(last["kind"], "backup");
+    assert_eq!(last["backup_location"], stdout.as_str());
+    // A later `new` keeps the PVC (never pruned).
+    env.ok(&["new", "acme", "--yes"]);
+    assert!(
+        env.obj("persistentvolumeclaims", "acme-odoo-backups")
+            .is_some()
+    );
+}
+
+#[test]
+fn usage_errors_exit_2_and_name_the_fix() {
+    let env = Env::new();
+    let o = env.run(&["upgrade", "acme", "--modules", "sale,,account", "--yes"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("empty item"), "{}", text(&o));
+    let o = env.run(&["upgrade", "acme", "--modules", "Sale", "--yes"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let o = env.run(&["upgrade", "acme", "--yes"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).contains("--modules") && text(&o).contains("--all"));
+    let o = env.run(&["upgrade", "acme", "--modules", "sale"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).contains("--yes"), "{}", text(&o));
+    let o = env.run(&["upgrade", "acme", "--modules", "sale", "--all", "--yes"]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn two_instances_without_a_name_is_a_clear_error() {
+    let env = Env::new();
+    let ns = env.dir.path().join("ns.json");
+    std::fs::write(
+        &ns,
+        serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NS}})
+            .to_string(),
+    )
+    .unwrap();
+    let k = env.run_kubectl_apply(&ns);
+    assert!(k.status.success(), "{}", text(&k));
+    for name in ["acme", "beta"] {
+        let cm = serde_json::json!({
+            "apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": format!("{name}-odoo-odoo-tui"), "namespace": NS,
+                "labels": {"app.kubernetes.io/managed-by": "odoo-tui", "app.kubernetes.io/instance": name}},
+            "data": {"release": name, "revision": "1", "values.yaml": "{}\n", "history.yaml": "[]\n"}
+        });
+        let path = env.dir.path().join(format!("{name}.json"));
+        std::fs::write(&path, cm.to_string()).unwrap();
+        let k = env.run_kubectl_apply(&path);
+        assert!(k.status.success(), "{}", text(&k));
+    }
+    let o = env.run(&["upgrade", "--modules", "sale", "--yes"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("acme, beta"), "{}", text(&o));
+    let o = env.run(&["backup"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+}
+
+impl Env {
+    fn run_kubectl_apply(&self, path: &std::path::Path) -> Output {
+        let real = std::fs::canonicalize("/usr/bin/kubectl")
+            .ok()
+            .and_then(|p| p.parent().map(PathBuf::from))
+            .unwrap_or_else(|| PathBuf::from("/usr/bin"));
+        Command::new(real.join("kubectl.1.32"))
+            .args([
+                "--kubeconfig",
+                self.kubeconfig().to_str().unwrap(),
+                "--cache-dir",
+                self.dir.path().join("kcache").to_str().unwrap(),
+                "-n",
+                NS,
+                "apply",
+                "--server-side",
+                "-f",
+                path.to_str().unwrap(),
+            ])
+            .output()
+            .expect("kubectl.1.32 runs")
+    }
+}
