@@ -1,0 +1,390 @@
+//! `odoo-tui open [NAME] [--port 8069]` (SPEC §1): forward a local port to the backend
+//! and print the URL, so Odoo can be used without an ingress.
+//!
+//! Like `kubectl port-forward svc/<fullname>-backend`: the Service's `http` port resolves
+//! to a ready backend pod and its container port, and every local connection gets a
+//! port-forward stream of its own to that pod. A pod that goes away is replaced by
+//! another ready one for the next connections.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use k8s_openapi::api::core::v1::Pod;
+use kube::api::ListParams;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Mutex;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use crate::cluster::error::Op;
+use crate::cluster::kinds::Kind;
+use crate::cluster::{Kube, Target, record};
+use crate::ops::{self, Failed};
+use crate::render::Derived;
+use crate::values::{self, Source};
+
+/// The Service port when the instance record does not say (`backend.service.ports.http`).
+pub const DEFAULT_HTTP_PORT: u16 = 8069;
+/// How long a chosen pod is used before checking again that it is still ready.
+const RECHECK: Duration = Duration::from_secs(5);
+/// After the local side stops sending (a half-close; port-forward streams cannot pass it
+/// on), how long to wait for the answer to start, and then for more of it.
+const DRAIN_FIRST: Duration = Duration::from_secs(60);
+const DRAIN_IDLE: Duration = Duration::from_secs(2);
+
+/// The backend of one instance.
+#[derive(Debug, Clone)]
+pub struct Backend {
+    pub release: String,
+    pub namespace: String,
+    /// `<fullname>-backend`.
+    pub deployment: String,
+    /// The Service's `http` port (the container port named `http` unless the pod says otherwise).
+    pub http_port: u16,
+    /// Whether an instance record was found.
+    pub recorded: bool,
+}
+
+impl Backend {
+    pub fn selector(&self) -> String {
+        format!(
+            "app.kubernetes.io/instance={},app.kubernetes.io/component=backend",
+            self.release
+        )
+    }
+}
+
+/// The instance record of `release`, found by label (so `fullnameOverride` does not matter).
+async fn record_values(kube: &Kube, release: &str) -> Result<Option<serde_json::Value>, Failed> {
+    let cm = Kind::by_name("ConfigMap").expect("known");
+    let sel = format!("app.kubernetes.io/instance={release},app.kubernetes.io/managed-by=odoo-tui");
+    for j in kube.list(cm, &sel).await? {
+        let is_record = j["metadata"]["name"]
+            .as_str()
+            .is_some_and(|n| n.ends_with("-odoo-tui"))
+            && j["data"]["release"].as_str() == Some(release);
+        if is_record {
+            let rec = record::from_json(&j).map_err(|e| Failed {
+                code: 1,
+                message: format!(
+                    "the instance record of `{release}` is damaged ({e}) — re-run `odoo-tui new {release} --yes` to rewrite it"
+                ),
+            })?;
+            return Ok(Some(rec.values));
+        }
+    }
+    Ok(None)
+}
+
+/// Where the backend of `release` is: names and the HTTP port from the recorded values
+/// (defaults when there is no record).
+pub async fn backend(kube: &Kube, release: &str) -> Result<Backend, Failed> {
+    let recorded = record_values(kube, release).await?;
+    let layers: Vec<Source> = recorded
+        .iter()
+        .map(|v| Source {
+            origin: format!("instance record of `{release}`"),
+            has_lines: false,
+            tree: values::Node::from_json(v),
+        })
+        .collect();
+    let loaded = values::load(&layers)?;
+    let d = Derived::new(release, &loaded.values);
+    let http_port = u16::try_from(loaded.values.backend.service.ports.http)
+        .ok()
+        .filter(|p| *p > 0)
+        .unwrap_or(DEFAULT_HTTP_PORT);
+    Ok(Backend {
+        release: release.to_string(),
+        namespace: kube.namespace.clone(),
+        deployment: format!("{}-backend", d.fullname),
+        http_port,
+        recorded: recorded.is_some(),
+    })
+}
+
+fn is_ready(p: &Pod) -> bool {
+    p.metadata.deletion_timestamp.is_none()
+        && p.status.as_ref().is_some_and(|s| {
+            s.phase.as_deref() == Some("Running")
+                && s.conditions
+                    .iter()
+                    .flatten()
+                    .any(|c| c.type_ == "Ready" && c.status == "True")
+        })
+}
+
+/// The container port a Service's `targetPort: http` resolves to on this pod, else `port`.
+fn pod_port(p: &Pod, port: u16) -> u16 {
+    p.spec
+        .iter()
+        .flat_map(|s| &s.containers)
+        .flat_map(|c| c.ports.iter().flatten())
+        .find(|cp| cp.name.as_deref() == Some("http"))
+        .and_then(|cp| u16::try_from(cp.container_port).ok())
+        .unwrap_or(port)
+}
+
+/// A ready backend pod and the port to forward to, or an error naming the Deployment.
+pub async fn ready_pod(kube: &Kube, b: &Backend) -> Result<(String, u16), Failed> {
+    let op = Op::new("list", "pods", Some(&kube.namespace));
+    let lp = ListParams::default().labels(&b.selector());
+    let api = kube.typed::<Pod>();
+    let mut pods: Vec<Pod> = kube.retry(&op, || api.list(&lp)).await?.items;
+    pods.sort_by(|a, b| a.metadata.name.cmp(&b.metadata.name));
+    if let Some(p) = pods.iter().find(|p| is_ready(p)) {
+        let name = p.metadata.name.clone().unwrap_or_default();
+        return Ok((name, pod_port(p, b.http_port)));
+    }
+    let message = if pods.is_empty() && !b.recorded {
+        format!(
+            "no odoo-tui instance `{}` in namespace `{}` — create it with `odoo-tui new {}`, or pick the namespace with -n",
+            b.release, b.namespace, b.release
+        )
+    } else if pods.is_empty() {
+        format!(
+            "Deployment/{} in namespace `{}` has no pods — see `odoo-tui status {}`",
+            b.deployment, b.namespace, b.release
+        )
+    } else {
+        format!(
+            "no pod of Deployment/{} in namespace `{}` is ready ({} not ready) — see `odoo-tui status {}`",
+            b.deployment,
+            b.namespace,
+            pods.len(),
+            b.release
+        )
+    };
+    Err(Failed { code: 1, message })
+}
+
+/// Listen on 127.0.0.1:`port`; a busy port says how to pick another.
+pub async fn bind(port: u16, release: &str) -> Result<TcpListener, Failed> {
+    TcpListener::bind(("127.0.0.1", port)).await.map_err(|e| {
+        let why = if e.kind() == std::io::ErrorKind::AddrInUse {
+            format!("port {port} on 127.0.0.1 is already in use")
+        } else {
+            format!("cannot listen on 127.0.0.1:{port}: {e}")
+        };
+        Failed {
+            code: 1,
+            message: format!(
+                "{why} — pick another with --port, e.g. `odoo-tui open {release} --port {}`",
+                port.checked_add(1).filter(|p| *p > 1024).unwrap_or(18069)
+            ),
+        }
+    })
+}
+
+/// The pod new connections go to; re-checked after [`RECHECK`] or a failure.
+struct Chooser {
+    kube: Kube,
+    backend: Backend,
+    current: Option<(String, u16, Instant)>,
+    /// The pod last used, to say when connections move to another.
+    last: Option<String>,
+}
+
+impl Chooser {
+    async fn pick(&mut self) -> Result<(String, u16), Failed> {
+        if let Some((pod, port, at)) = &self.current
+            && at.elapsed() < RECHECK
+        {
+            return Ok((pod.clone(), *port));
+        }
+        let (pod, port) = ready_pod(&self.kube, &self.backend).await?;
+        if self.last.as_ref().is_some_and(|old| *old != pod) {
+            eprintln!("forwarding new connections to pod {pod}");
+        }
+        self.last = Some(pod.clone());
+        self.current = Some((pod.clone(), port, Instant::now()));
+        Ok((pod, port))
+    }
+
+    fn forget(&mut self, pod: &str) {
+        if self.current.as_ref().is_some_and(|(p, _, _)| p == pod) {
+            self.current = None;
+        }
+    }
+}
+
+/// `odoo-tui open`: runs until `cancel` (Ctrl-C), then returns Ok.
+pub async fn open(
+    target: &Target,
+    name: Option<String>,
+    port: u16,
+    cancel: CancellationToken,
+) -> Result<(), Failed> {
+    let kube = Kube::connect(target).await?;
+    let release = ops::resolve_name(&kube, name).await?;
+    let backend = backend(&kube, &release).await?;
+    let mut chooser = Chooser {
+        kube: kube.clone(),
+        backend,
+        current: None,
+        last: None,
+    };
+    chooser.pick().await?;
+    let chooser = Arc::new(Mutex::new(chooser));
+    let listener = bind(port, &release).await?;
+    let local = listener.local_addr().map(|a| a.port()).unwrap_or(port);
+    eprintln!("Odoo is at http://localhost:{local}/ (Ctrl-C to stop)");
+
+    let mut conns = JoinSet::new();
+    loop {
+        let accepted = tokio::select! {
+            _ = cancel.cancelled() => break,
+            Some(_) = conns.join_next(), if !conns.is_empty() => continue,
+            a = listener.accept() => a,
+        };
+        match accepted {
+            Ok((conn, _)) => {
+                let _ = conn.set_nodelay(true);
+                conns.spawn(connection(kube.clone(), chooser.clone(), conn));
+            }
+            Err(e) => {
+                eprintln!("cannot accept a connection on 127.0.0.1:{local}: {e}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    }
+    // Stopping the tasks closes the open connections and their streams.
+    conns.shutdown().await;
+    Ok(())
+}
+
+/// One local connection: a port-forward stream to a ready pod (another one once if the
+/// chosen pod refuses), then bytes both ways.
+async fn connection(kube: Kube, chooser: Arc<Mutex<Chooser>>, conn: TcpStream) {
+    let pods = kube.typed::<Pod>();
+    let mut attempt = 0;
+    let (pf, pod, pod_port) = loop {
+        attempt += 1;
+        let picked = chooser.lock().await.pick().await;
+        let (pod, pod_port) = match picked {
+            Ok(p) => p,
+            Err(e) => {
+                // The browser sees the connection close; the terminal says why.
+                eprintln!("cannot forward a connection: {}", e.message);
+                return;
+            }
+        };
+        let op = Op::new(
+            "create",
+            format!("pods/{pod}/portforward"),
+            Some(&kube.namespace),
+        );
+        let ports = [pod_port];
+        match kube.retry(&op, || pods.portforward(&pod, &ports)).await {
+            Ok(pf) => break (pf, pod, pod_port),
+            Err(_) if attempt < 2 => chooser.lock().await.forget(&pod),
+            Err(e) => {
+                chooser.lock().await.forget(&pod);
+                eprintln!("cannot forward a connection: {e}");
+                return;
+            }
+        }
+    };
+    if let Err(msg) = forward(conn, pf, pod_port).await {
+        eprintln!("connection to pod {pod} failed: {msg}");
+        chooser.lock().await.forget(&pod);
+    }
+}
+
+/// Copy bytes both ways between a local connection and a port-forward stream.
+async fn forward(
+    conn: TcpStream,
+    mut pf: kube::api::Portforwarder,
+    port: u16,
+) -> Result<(), String> {
+    let upstream = pf
+        .take_stream(port)
+        .ok_or("the port-forward has no stream")?;
+    let errors = pf
+        .take_error(port)
+        .ok_or("the port-forward has no error channel")?;
+    let (mut local_r, mut local_w) = conn.into_split();
+    let (mut up_r, mut up_w) = tokio::io::split(upstream);
+
+    let result = {
+        // Local → pod. The channel protocol cannot half-close one direction (closing it would
+        // end the stream before the answer), so the local side's end is only noted.
+        let to_pod = async {
+            let mut buf = vec![0u8; 16 * 1024];
+            loop {
+                match local_r.read(&mut buf).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => {
+                        if up_w.write_all(&buf[..n]).await.is_err() {
+                            break;
+                        }
+                    }
+                }
+            }
+        };
+        // Pod → local, until the pod side ends (or, once the local side has stopped
+        // sending, until the pod has been quiet for DRAIN_FIRST before its first bytes or
+        // DRAIN_IDLE after them).
+        let local_done = tokio::sync::Notify::new();
+        let from_pod = async {
+            let mut buf = vec![0u8; 16 * 1024];
+            let mut draining = false;
+            let mut answered = false;
+            loop {
+                let read = if draining {
+                    let wait = if answered { DRAIN_IDLE } else { DRAIN_FIRST };
+                    match tokio::time::timeout(wait, up_r.read(&mut buf)).await {
+                        Ok(r) => r,
+                        Err(_) => break,
+                    }
+                } else {
+                    tokio::select! {
+                        r = up_r.read(&mut buf) => r,
+                        _ = local_done.notified() => {
+                            draining = true;
+                            continue;
+                        }
+                    }
+                };
+                match read {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => {
+                        answered |= draining;
+                        if local_w.write_all(&buf[..n]).await.is_err() {
+                            break;
+                        }
+                    }
+                }
+            }
+            let _ = local_w.shutdown().await;
+        };
+        let to_pod_then_wait = async {
+            to_pod.await;
+            local_done.notify_one();
+            std::future::pending::<()>().await
+        };
+        let copy = async {
+            tokio::select! {
+                _ = from_pod => {}
+                _ = to_pod_then_wait => {}
+            }
+        };
+        tokio::pin!(copy);
+        tokio::select! {
+            _ = &mut copy => Ok(()),
+            e = errors => match e {
+                Some(msg) => Err(msg),
+                // The error channel closed without a message: the stream is ending normally.
+                None => {
+                    copy.await;
+                    Ok(())
+                }
+            },
+        }
+    };
+    // Ending our side closes the WebSocket; give it a moment to say goodbye.
+    drop((up_r, up_w));
+    let _ = tokio::time::timeout(Duration::from_secs(1), pf.join()).await;
+    result
+}
