@@ -111,21 +111,42 @@ pub fn new_to_folder(
 ) -> Result<PathBuf, Error> {
     let loaded = load(name, args)?;
     print_warnings(&loaded);
-    let (objects, _) = render_objects(name, namespace, &loaded)?;
+    write_loaded(name, namespace, &loaded, &Credentials::default(), dir)
+}
+
+/// Write loaded values as manifests, with `typed` credentials where given and generated
+/// ones elsewhere.
+pub fn write_loaded(
+    name: &str,
+    namespace: &str,
+    loaded: &Loaded,
+    typed: &Credentials,
+    dir: Option<PathBuf>,
+) -> Result<PathBuf, Error> {
+    let needed = crate::render::needed_credentials(&loaded.values);
+    let fresh = credentials::generate(&needed);
+    let pick = |t: &Option<String>, f: &Option<String>| {
+        t.clone().filter(|s| !s.is_empty()).or_else(|| f.clone())
+    };
+    let creds = Credentials {
+        db_password: pick(&typed.db_password, &fresh.db_password),
+        minio_root_password: pick(&typed.minio_root_password, &fresh.minio_root_password),
+        master_password: pick(&typed.master_password, &fresh.master_password),
+        admin_password: pick(&typed.admin_password, &fresh.admin_password),
+    };
+    let objects = crate::render::render(&RenderInput {
+        release: name,
+        namespace,
+        values: &loaded.values,
+        credentials: &creds,
+    })?;
     let dir = dir.unwrap_or_else(|| PathBuf::from(format!("{name}-manifests")));
     let files = output::write_dir(&dir, &objects, true)?;
     eprintln!(
-        "wrote {} manifests for `{name}` to {} (Secrets included: keep this folder private)\napply them in order with: kubectl apply --server-side -n {namespace} -f {}",
+        "wrote {} manifests for `{name}` to {} (Secrets included: keep this folder private)\napply them with: kubectl apply --server-side -n {namespace} -f {}",
         files.len(),
         dir.display(),
         dir.display()
     );
     Ok(dir)
-}
-
-/// The message for a command this version does not provide yet.
-pub fn not_yet(command: &str) -> Error {
-    Error::Config(format!(
-        "`odoo-tui {command}` is not available in this version yet: it needs the cluster connection, which is still being built. `odoo-tui render` and `odoo-tui new --output-dir DIR` work today."
-    ))
 }

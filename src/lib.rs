@@ -8,6 +8,9 @@ pub mod cluster;
 pub mod commands;
 pub mod credentials;
 pub mod error;
+pub mod interactive;
+pub mod live;
+pub mod open;
 pub mod ops;
 pub mod output;
 pub mod plain;
@@ -15,6 +18,7 @@ pub mod presets;
 pub mod render;
 pub mod status;
 pub mod tui;
+pub mod upgrade;
 pub mod values;
 pub mod wizard;
 

@@ -38,11 +38,19 @@ fn runtime() -> Result<tokio::runtime::Runtime, Failed> {
 
 /// A token cancelled by the first Ctrl-C; a second Ctrl-C exits at once (130).
 fn ctrl_c(rt: &tokio::runtime::Runtime) -> CancellationToken {
+    on_ctrl_c(
+        rt,
+        "cancelling: finishing the current step (Ctrl-C again to stop at once)",
+    )
+}
+
+/// Like [`ctrl_c`], saying `msg` on the first Ctrl-C.
+fn on_ctrl_c(rt: &tokio::runtime::Runtime, msg: &'static str) -> CancellationToken {
     let token = CancellationToken::new();
     let t = token.clone();
     rt.spawn(async move {
         if tokio::signal::ctrl_c().await.is_ok() {
-            eprintln!("\ncancelling: finishing the current step (Ctrl-C again to stop at once)");
+            eprintln!("\n{msg}");
             t.cancel();
             if tokio::signal::ctrl_c().await.is_ok() {
                 std::process::exit(130);
@@ -89,10 +97,18 @@ fn run(cli: Cli) -> Result<(), Failed> {
         } => {
             let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
             if !yes && !interactive {
-                return Err(Error::Usage(
-                    "`odoo-tui new` asks questions, but there is no terminal: pass --yes and give the answers with --preset, -f values.yaml and --set key=value (e.g. odoo-tui new acme --preset quick-start --yes)".into(),
-                )
-                .into());
+                return Err(Error::Usage(odoo_tui::wizard::non_interactive_error()).into());
+            }
+            if !yes {
+                // The wizard: prompts on stderr; Ctrl-C at a prompt exits 130 with nothing applied.
+                let rt = runtime()?;
+                let target = Target {
+                    non_interactive: true,
+                    ..target.clone()
+                };
+                return odoo_tui::interactive::new(&target, &rt, name, &values, timeout, || {
+                    ctrl_c(&rt)
+                });
             }
             let Some(name) = name else {
                 return Err(Error::Usage(
@@ -100,11 +116,9 @@ fn run(cli: Cli) -> Result<(), Failed> {
                 )
                 .into());
             };
-            if !yes {
-                return Err(Error::Usage("the interactive wizard is not in this version yet: pass --yes with --preset, -f and --set".into()).into());
-            }
             let rt = runtime()?;
             let cancel = ctrl_c(&rt);
+            let live = interactive && !g.plain && output == odoo_tui::cli::PlainJson::Plain;
             let args = ops::NewArgs {
                 name,
                 values,
@@ -114,12 +128,19 @@ fn run(cli: Cli) -> Result<(), Failed> {
                 timeout,
                 show_credentials,
                 output,
+                live,
             };
             rt.block_on(ops::new(&target, args, cancel))?;
         }
-        Command::Status { name, output, .. } => {
+        Command::Status { name, once, output } => {
             let rt = runtime()?;
-            rt.block_on(ops::status_once(&target, name, output))?;
+            let terminal = std::io::stdout().is_terminal() && std::io::stdin().is_terminal();
+            if once || !terminal || (output != odoo_tui::cli::TableFormat::Table && !g.plain) {
+                rt.block_on(ops::status_once(&target, name, output))?;
+            } else {
+                let cancel = ctrl_c(&rt);
+                rt.block_on(ops::status_live(&target, name, g.plain, cancel))?;
+            }
         }
         Command::List {
             all_namespaces,
@@ -140,9 +161,52 @@ fn run(cli: Cli) -> Result<(), Failed> {
             let mut cmd = Cli::command();
             clap_complete::generate(shell, &mut cmd, "odoo-tui", &mut std::io::stdout());
         }
-        Command::Upgrade { .. } => return Err(commands::not_yet("upgrade").into()),
-        Command::Backup { .. } => return Err(commands::not_yet("backup").into()),
-        Command::Open { .. } => return Err(commands::not_yet("open").into()),
+        // `upgrade` and `backup` (SPEC §7): see src/upgrade.rs.
+        Command::Upgrade {
+            name,
+            modules,
+            all,
+            image_tag,
+            no_update_list,
+            no_backup,
+            strategy,
+            yes,
+            timeout,
+            output,
+        } => {
+            let ask = odoo_tui::upgrade::Prompts {
+                interactive: std::io::stdin().is_terminal() && std::io::stderr().is_terminal(),
+            };
+            let args = odoo_tui::upgrade::UpgradeArgs {
+                name,
+                modules,
+                all,
+                image_tag,
+                no_update_list,
+                no_backup,
+                strategy,
+                yes,
+                timeout,
+                output,
+            };
+            let rt = runtime()?;
+            let cancel = ctrl_c(&rt);
+            rt.block_on(odoo_tui::upgrade::upgrade(&target, args, &ask, cancel))?;
+        }
+        Command::Backup { name } => {
+            let ask = odoo_tui::upgrade::Prompts {
+                interactive: std::io::stdin().is_terminal() && std::io::stderr().is_terminal(),
+            };
+            let rt = runtime()?;
+            let cancel = ctrl_c(&rt);
+            rt.block_on(odoo_tui::upgrade::backup(&target, name, &ask, cancel))?;
+        }
+        // `open` (SPEC §1): see src/open.rs.
+        Command::Open { name, port } => {
+            let rt = runtime()?;
+            let cancel = on_ctrl_c(&rt, "stopping the port-forward");
+            rt.block_on(odoo_tui::open::open(&target, name, port, cancel))?;
+        }
     }
     Ok(())
 }

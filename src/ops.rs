@@ -4,6 +4,7 @@
 use std::io::{IsTerminal, Write};
 use std::time::Duration;
 
+use kube::api::ListParams;
 use serde_json::Value as Json;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -157,6 +158,8 @@ pub struct NewArgs {
     pub timeout: String,
     pub show_credentials: bool,
     pub output: PlainJson,
+    /// Show the full-screen view while waiting (a terminal, and not --plain / -o json).
+    pub live: bool,
 }
 
 /// `odoo-tui new NAME --yes`: apply to the cluster, or write manifests when none is reachable.
@@ -182,22 +185,25 @@ pub async fn new(target: &Target, a: NewArgs, cancel: CancellationToken) -> Resu
     for w in &loaded.warnings {
         eprintln!("warning: {w}");
     }
-    let (tx, mut rx) = mpsc::unbounded_channel();
-    let json = a.output == PlainJson::Json;
-    let printer = tokio::spawn(async move {
-        let mut last = None;
-        while let Some(p) = rx.recv().await {
-            print_progress(&p, json, &mut last);
-        }
-    });
     let opts = Options {
         force: a.force,
         dry_run: a.dry_run,
         timeout,
+        typed: Default::default(),
     };
-    let result = apply::run(&kube, &a.name, &loaded, &opts, &tx, &cancel).await;
-    drop(tx);
-    let _ = printer.await;
+    let result = if a.live && !a.dry_run {
+        apply_live(&kube, &a.name, &loaded, &opts, cancel).await
+    } else {
+        apply_plain(
+            &kube,
+            &a.name,
+            &loaded,
+            &opts,
+            a.output == PlainJson::Json,
+            cancel,
+        )
+        .await
+    };
     let outcome = result?;
     if a.dry_run {
         let mut out = std::io::stdout().lock();
@@ -210,8 +216,111 @@ pub async fn new(target: &Target, a: NewArgs, cancel: CancellationToken) -> Resu
         eprintln!("dry run: {changed} object(s) would change; nothing was stored");
         return Ok(());
     }
-    finish(&kube, &a, &loaded, &outcome);
+    finish(&kube, &a.name, a.show_credentials, &loaded, &outcome);
     Ok(())
+}
+
+/// Apply what the wizard decided (on a terminal: with the dashboard).
+pub async fn apply_outcome(
+    target: &Target,
+    name: &str,
+    loaded: Loaded,
+    typed: crate::render::Credentials,
+    show_credentials: bool,
+    timeout: &str,
+    cancel: CancellationToken,
+) -> Result<(), Failed> {
+    let timeout = parse_duration(timeout)?;
+    let kube = Kube::connect(target).await?;
+    for w in &loaded.warnings {
+        eprintln!("warning: {w}");
+    }
+    let opts = Options {
+        force: false,
+        dry_run: false,
+        timeout,
+        typed,
+    };
+    let outcome = apply_live(&kube, name, &loaded, &opts, cancel).await?;
+    finish(&kube, name, show_credentials, &loaded, &outcome);
+    Ok(())
+}
+
+async fn apply_plain(
+    kube: &Kube,
+    name: &str,
+    loaded: &Loaded,
+    opts: &Options,
+    json: bool,
+    cancel: CancellationToken,
+) -> Result<apply::Outcome, ApplyError> {
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let printer = tokio::spawn(async move {
+        let mut last = None;
+        while let Some(p) = rx.recv().await {
+            print_progress(&p, json, &mut last);
+        }
+    });
+    let result = apply::run(kube, name, loaded, opts, &tx, &cancel).await;
+    drop(tx);
+    let _ = printer.await;
+    result
+}
+
+/// Apply with the dashboard on screen; it closes when the rollout is ready or fails,
+/// then the rest (prune, record) finishes with plain lines.
+async fn apply_live(
+    kube: &Kube,
+    name: &str,
+    loaded: &Loaded,
+    opts: &Options,
+    cancel: CancellationToken,
+) -> Result<apply::Outcome, ApplyError> {
+    use crate::tui::{self, Action, AppState, Msg};
+    let (ptx, mut prx) = mpsc::unbounded_channel();
+    let (mtx, mut mrx) = mpsc::channel::<Msg>(64);
+    let engine = {
+        let (kube, name, loaded, opts, cancel) = (
+            kube.clone(),
+            name.to_string(),
+            loaded.clone(),
+            opts.clone(),
+            cancel.clone(),
+        );
+        tokio::spawn(async move { apply::run(&kube, &name, &loaded, &opts, &ptx, &cancel).await })
+    };
+    let forward = tokio::spawn(async move {
+        let mut lines = Vec::new();
+        while let Some(p) = prx.recv().await {
+            match p {
+                Progress::Status(st) => {
+                    if mtx.send(Msg::Status(st)).await.is_err() {
+                        break;
+                    }
+                }
+                other => lines.push(other),
+            }
+        }
+        lines
+    });
+    let mut state = AppState::new(crate::live::header(kube, name, None), watch::now());
+    state.operation = Some(format!("new {name}"));
+    state.finish_when_done = true;
+    state.no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let mut actions = crate::live::Actions::new(kube, mpsc::channel(1).0);
+    let ended = tui::run_terminal(&mut state, &mut mrx, |a| actions.handle(a)).await;
+    if matches!(ended, Ok(Some(Action::Quit)) | Err(_)) {
+        cancel.cancel();
+    }
+    drop(mrx);
+    let result = engine.await.unwrap_or(Err(ApplyError::Cancelled));
+    let mut last = None;
+    for p in forward.await.unwrap_or_default() {
+        if matches!(p, Progress::Object { .. } | Progress::Done { .. }) {
+            print_progress(&p, false, &mut last);
+        }
+    }
+    result
 }
 
 fn fallback(a: &NewArgs, namespace: &str, why: &ClusterError) -> Result<(), Failed> {
@@ -223,7 +332,13 @@ fn fallback(a: &NewArgs, namespace: &str, why: &ClusterError) -> Result<(), Fail
     Ok(())
 }
 
-fn finish(kube: &Kube, a: &NewArgs, loaded: &Loaded, outcome: &apply::Outcome) {
+fn finish(
+    kube: &Kube,
+    name: &str,
+    show_credentials: bool,
+    loaded: &Loaded,
+    outcome: &apply::Outcome,
+) {
     let v = &loaded.values;
     let changed = outcome
         .changes
@@ -232,7 +347,7 @@ fn finish(kube: &Kube, a: &NewArgs, loaded: &Loaded, outcome: &apply::Outcome) {
         .count();
     eprintln!(
         "\n`{}` is ready in namespace `{}` ({} object(s) changed, revision {}).",
-        a.name, kube.namespace, changed, outcome.revision
+        name, kube.namespace, changed, outcome.revision
     );
     if v.ingress.enabled
         && let Some(h) = v.ingress.hosts.first()
@@ -246,11 +361,11 @@ fn finish(kube: &Kube, a: &NewArgs, loaded: &Loaded, outcome: &apply::Outcome) {
     } else {
         eprintln!(
             "Odoo: run `odoo-tui open {} -n {}` and browse http://localhost:8069/",
-            a.name, kube.namespace
+            name, kube.namespace
         );
     }
     eprintln!("login: {}", v.backend.init_db.admin_login);
-    if a.show_credentials {
+    if show_credentials {
         let g = &outcome.generated;
         let mut out = std::io::stdout().lock();
         let mut show = |label: &str, pw: &Option<String>| {
@@ -278,56 +393,36 @@ fn finish(kube: &Kube, a: &NewArgs, loaded: &Loaded, outcome: &apply::Outcome) {
 /// One status snapshot, listed (not watched): for `status --once` and non-terminals.
 pub async fn snapshot(kube: &Kube, release: &str) -> Result<status::Snapshot, Failed> {
     let sel = watch::instance_selector(release);
-    let lp = kube::api::ListParams::default().labels(&sel);
+    let lp = ListParams::default().labels(&sel);
+    let all = ListParams::default();
     let op = |what: &str| {
         crate::cluster::error::Op::new("list", what.to_string(), Some(&kube.namespace))
     };
-    let map = |e: kube::Error, what: &str| {
-        Failed::from(ClusterError::from_kube(
-            e,
-            &op(what),
-            &kube.context,
-            &kube.url,
-        ))
-    };
+    let (pods, deployments, statefulsets, jobs, pvcs, events) = (
+        kube.typed::<k8s_openapi::api::core::v1::Pod>(),
+        kube.typed::<k8s_openapi::api::apps::v1::Deployment>(),
+        kube.typed::<k8s_openapi::api::apps::v1::StatefulSet>(),
+        kube.typed::<k8s_openapi::api::batch::v1::Job>(),
+        kube.typed::<k8s_openapi::api::core::v1::PersistentVolumeClaim>(),
+        kube.typed::<k8s_openapi::api::core::v1::Event>(),
+    );
     Ok(status::Snapshot {
         instance: release.to_string(),
-        pods: kube
-            .typed()
-            .list(&lp)
-            .await
-            .map_err(|e| map(e, "pods"))?
-            .items,
+        pods: kube.retry(&op("pods"), || pods.list(&lp)).await?.items,
         deployments: kube
-            .typed()
-            .list(&lp)
-            .await
-            .map_err(|e| map(e, "deployments"))?
+            .retry(&op("deployments"), || deployments.list(&lp))
+            .await?
             .items,
         statefulsets: kube
-            .typed()
-            .list(&lp)
-            .await
-            .map_err(|e| map(e, "statefulsets"))?
+            .retry(&op("statefulsets"), || statefulsets.list(&lp))
+            .await?
             .items,
-        jobs: kube
-            .typed()
-            .list(&lp)
-            .await
-            .map_err(|e| map(e, "jobs"))?
-            .items,
+        jobs: kube.retry(&op("jobs"), || jobs.list(&lp)).await?.items,
         pvcs: kube
-            .typed()
-            .list(&lp)
-            .await
-            .map_err(|e| map(e, "persistentvolumeclaims"))?
+            .retry(&op("persistentvolumeclaims"), || pvcs.list(&lp))
+            .await?
             .items,
-        events: kube
-            .typed()
-            .list(&Default::default())
-            .await
-            .map_err(|e| map(e, "events"))?
-            .items,
+        events: kube.retry(&op("events"), || events.list(&all)).await?.items,
         now: watch::now(),
         ..Default::default()
     })
@@ -431,6 +526,10 @@ pub async fn status_once(
             for c in &st.components {
                 let _ = writeln!(out, "{}", plain::component_line(c));
             }
+            // The last upgrades and backups (SPEC §7), from the instance record.
+            for l in crate::upgrade::status_history(&kube, &name).await {
+                let _ = writeln!(out, "{l}");
+            }
         }
     }
     if matches!(st.overall, status::Overall::Ready) {
@@ -444,6 +543,34 @@ pub async fn status_once(
             ),
         })
     }
+}
+
+/// `status` on a terminal: the dashboard, or lines per change with `--plain`.
+pub async fn status_live(
+    target: &Target,
+    name: Option<String>,
+    plain: bool,
+    cancel: CancellationToken,
+) -> Result<(), Failed> {
+    let target = Target {
+        non_interactive: !plain,
+        ..target.clone()
+    };
+    let kube = Kube::connect(&target).await?;
+    let name = resolve_name(&kube, name).await?;
+    if plain {
+        crate::live::follow_lines(&kube, &name, false, cancel).await;
+        return Ok(());
+    }
+    let probe = values::load(&[]).map_err(Failed::from)?;
+    let d = Derived::new(&name, &probe.values);
+    let record = apply::read_record(&kube, &d.fullname).await?;
+    crate::live::dashboard(&kube, &name, record)
+        .await
+        .map_err(|e| Failed {
+            code: 1,
+            message: format!("terminal: {e}"),
+        })
 }
 
 /// One row of `list`.

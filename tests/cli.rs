@@ -196,20 +196,34 @@ fn completions_are_printed_for_each_shell() {
 }
 
 #[test]
-fn commands_not_built_yet_say_so_and_exit_1() {
+fn cluster_commands_without_a_kubeconfig_say_how_to_give_one() {
     let dir = tempfile::tempdir().unwrap();
     for cmd in [
-        &["status"][..],
+        &["status", "--once"][..],
         &["list"],
-        &["backup"],
-        &["open"],
         &["delete", "acme"],
+        &["upgrade", "--all", "--yes"],
+        &["backup"],
     ] {
         let o = odoo_tui(cmd, dir.path());
-        assert_eq!(o.status.code(), Some(1), "{cmd:?}");
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(1), "{cmd:?}: {err}");
         assert!(
-            stderr(&o).contains("not available in this version yet"),
-            "{cmd:?}"
+            err.contains("no-such-kubeconfig") || err.contains("KUBECONFIG"),
+            "{cmd:?}: {err}"
         );
+        assert_eq!(err.trim().lines().count(), 1, "{cmd:?}: {err}");
     }
+}
+
+#[test]
+fn new_without_a_terminal_or_yes_names_the_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = odoo_tui(&["new", "acme"], dir.path());
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(
+        err.contains("--yes") && err.contains("--preset") && err.contains("--set"),
+        "{err}"
+    );
 }

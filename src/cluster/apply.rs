@@ -28,6 +28,9 @@ pub struct Options {
     pub dry_run: bool,
     /// Give up waiting after this long (from the start of the run).
     pub timeout: Duration,
+    /// Passwords typed by the user (wizard): used instead of generated ones for a new
+    /// instance; never replace stored ones.
+    pub typed: Credentials,
 }
 
 /// What happened to one object.
@@ -176,7 +179,7 @@ pub async fn run(
         Progress::Step("checking the Secrets the configuration names".into()),
     );
     creds::verify_existing(kube, v, &d).await?;
-    let (credentials, generated) = creds::resolve(kube, v, &d).await?;
+    let (credentials, generated) = creds::resolve(kube, v, &d, &opts.typed).await?;
 
     let mut objects = crate::render::render(&RenderInput {
         release,
@@ -357,7 +360,8 @@ async fn dry_run(
             (Some(_), true) => Change::Unchanged,
             (Some(_), false) => Change::Configured,
         };
-        if !d.is_empty() {
+        // New objects are listed, not dumped: the diff shows what changes on the server.
+        if !d.is_empty() && change == Change::Configured {
             outcome
                 .diff
                 .push_str(&format!("# {} ({})\n{d}", o.key(), change.label()));
@@ -596,21 +600,23 @@ async fn wait_for_wave(
         let mut snap = watch.snapshot(watch::now());
         snap.expected = expected.clone();
         let st = status::instance_status(&snap);
-        // Fail fast on a terminal failure of this wave or an earlier one.
-        if let Some(f) = st
+        let last = *waiting_for.last().unwrap_or(&Component::Upgrade);
+        let failure = st
             .components
             .iter()
-            .filter(|c| c.component <= *waiting_for.last().unwrap_or(&Component::Upgrade))
+            .filter(|c| c.component <= last)
             .filter_map(|c| c.failure.as_ref())
             .find(|f| f.terminal)
-        {
-            return Err(ApplyError::Failed(Box::new(f.clone())));
-        }
+            .cloned();
         let done = waiting_for
             .iter()
             .all(|c| st.component(*c).is_some_and(|s| s.phase.is_done()))
             && wave.objects.iter().all(|o| is_current(watch, o));
         send(tx, Progress::Status(Box::new(st)));
+        // Fail fast on a terminal failure of this wave or an earlier one.
+        if let Some(f) = failure {
+            return Err(ApplyError::Failed(Box::new(f)));
+        }
         if done {
             return Ok(());
         }

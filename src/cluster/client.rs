@@ -179,7 +179,7 @@ impl Kube {
     }
 
     /// Run `f` with retries on 429, 5xx and dropped connections (exponential backoff).
-    async fn retry<T, F, Fut>(&self, op: &Op, mut f: F) -> Result<T, ClusterError>
+    pub async fn retry<T, F, Fut>(&self, op: &Op, mut f: F) -> Result<T, ClusterError>
     where
         F: FnMut() -> Fut,
         Fut: std::future::Future<Output = Result<T, kube::Error>>,

@@ -160,6 +160,7 @@ pub async fn resolve(
     kube: &Kube,
     v: &Values,
     d: &Derived,
+    typed: &Credentials,
 ) -> Result<(Credentials, Credentials), ClusterError> {
     let needed = crate::render::needed_credentials(v);
     let secret_kind = Kind::by_name("Secret").expect("Secret is a known kind");
@@ -168,7 +169,30 @@ pub async fn resolve(
         .get(secret_kind, &format!("{}-config", d.fullname))
         .await?;
     let existing = read_back(&needed, main.as_ref(), config.as_ref());
-    let fresh = crate::credentials::generate(&needed);
+    // Typed ones (the wizard) stand in for generated ones; stored ones always win, so
+    // that a re-run never changes a password the database already uses.
+    let generated_now = crate::credentials::generate(&needed);
+    let or = |t: &Option<String>, g: &Option<String>| {
+        t.clone().filter(|s| !s.is_empty()).or_else(|| g.clone())
+    };
+    let fresh = Credentials {
+        db_password: needed
+            .db_password
+            .as_ref()
+            .and(or(&typed.db_password, &generated_now.db_password)),
+        minio_root_password: needed.minio_root_password.as_ref().and(or(
+            &typed.minio_root_password,
+            &generated_now.minio_root_password,
+        )),
+        master_password: needed
+            .master_password
+            .as_ref()
+            .and(or(&typed.master_password, &generated_now.master_password)),
+        admin_password: needed
+            .admin_password
+            .as_ref()
+            .and(or(&typed.admin_password, &generated_now.admin_password)),
+    };
     let pick = |e: &Option<String>, f: &Option<String>| e.clone().or_else(|| f.clone());
     let generated = Credentials {
         db_password: if existing.db_password.is_none() {

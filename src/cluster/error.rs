@@ -164,12 +164,14 @@ impl ClusterError {
     }
 }
 
-/// The whole chain of causes, without repeating text.
+/// The whole chain of causes on one line, without repeating text (multi-line causes,
+/// such as a YAML parser's snippet, keep their first line).
 pub fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut parts: Vec<String> = vec![e.to_string()];
+    let first = |t: String| t.lines().next().unwrap_or_default().trim().to_string();
+    let mut parts: Vec<String> = vec![first(e.to_string())];
     let mut src = e.source();
     while let Some(s) = src {
-        let t = s.to_string();
+        let t = first(s.to_string());
         if !parts.iter().any(|p| p.contains(&t)) {
             parts.push(t);
         }

@@ -57,7 +57,8 @@ where
     let (mut msgs_open, mut keys_open) = (true, true);
     terminal.draw(|f| draw(f, state))?;
     loop {
-        if !msgs_open && !keys_open {
+        // The producer of a finishing view (`new`, `upgrade`) is gone: nothing more will come.
+        if !msgs_open && (!keys_open || state.finish_when_done) {
             return Ok(None);
         }
         let msg = tokio::select! {

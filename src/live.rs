@@ -1,0 +1,186 @@
+//! The live views: watchers feeding the dashboard (`status`, and `new` on a terminal),
+//! log streaming on request, and the line-per-change mode for `status --plain`.
+
+use std::io::Write;
+
+use futures::{AsyncBufReadExt, StreamExt};
+use k8s_openapi::api::core::v1::Pod;
+use kube::api::{ListParams, LogParams};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::cluster::Kube;
+use crate::cluster::record::Record;
+use crate::cluster::watch::{self, InstanceWatch};
+use crate::status::{self, Component};
+use crate::tui::{self, Action, AppState, Header, LogTarget, Msg};
+
+/// The dashboard header for an instance.
+pub fn header(kube: &Kube, release: &str, record: Option<&Record>) -> Header {
+    Header {
+        instance: release.to_string(),
+        context: kube.context.clone(),
+        namespace: kube.namespace.clone(),
+        revision: record.map(|r| r.revision),
+        image: None,
+    }
+}
+
+/// Feed the dashboard from watches until the receiver goes away.
+pub fn feed_from_watch(
+    kube: &Kube,
+    release: &str,
+    expected: Vec<Component>,
+    tx: mpsc::Sender<Msg>,
+) -> JoinHandle<()> {
+    let mut w = InstanceWatch::start(kube, release);
+    tokio::spawn(async move {
+        w.ready().await;
+        loop {
+            let mut snap = w.snapshot(watch::now());
+            snap.expected = expected.clone();
+            let st = status::instance_status(&snap);
+            let events = status::event_lines(&snap.events);
+            if tx.send(Msg::Status(Box::new(st))).await.is_err()
+                || tx.send(Msg::Events(events)).await.is_err()
+            {
+                return;
+            }
+            w.changed().await;
+        }
+    })
+}
+
+/// Stream the logs of a pod, or of the newest pod of a Job, as [`Msg::Logs`].
+pub fn follow_logs(kube: &Kube, target: LogTarget, tx: mpsc::Sender<Msg>) -> JoinHandle<()> {
+    let pods: kube::Api<Pod> = kube.typed();
+    tokio::spawn(async move {
+        let pod = match &target {
+            LogTarget::Pod(p) => p.clone(),
+            LogTarget::Job(j) => {
+                let lp = ListParams::default().labels(&format!("job-name={j}"));
+                let Ok(list) = pods.list(&lp).await else {
+                    return;
+                };
+                let newest = list
+                    .items
+                    .into_iter()
+                    .max_by_key(|p| p.metadata.creation_timestamp.clone().map(|t| t.0));
+                match newest.and_then(|p| p.metadata.name) {
+                    Some(n) => n,
+                    None => return,
+                }
+            }
+        };
+        let lp = LogParams {
+            follow: true,
+            tail_lines: Some(500),
+            ..Default::default()
+        };
+        let Ok(stream) = pods.log_stream(&pod, &lp).await else {
+            return;
+        };
+        let mut lines = stream.lines();
+        while let Some(Ok(line)) = lines.next().await {
+            if tx
+                .send(Msg::Logs {
+                    pod: pod.clone(),
+                    lines: vec![line],
+                })
+                .await
+                .is_err()
+            {
+                return;
+            }
+        }
+    })
+}
+
+/// Handles the dashboard's requests (logs) while it runs.
+pub struct Actions {
+    kube: Kube,
+    tx: mpsc::Sender<Msg>,
+    logs: Option<JoinHandle<()>>,
+}
+
+impl Actions {
+    pub fn new(kube: &Kube, tx: mpsc::Sender<Msg>) -> Actions {
+        Actions {
+            kube: kube.clone(),
+            tx,
+            logs: None,
+        }
+    }
+
+    pub fn handle(&mut self, a: &Action) {
+        match a {
+            Action::FollowLogs(target) => {
+                if let Some(h) = self.logs.take() {
+                    h.abort();
+                }
+                self.logs = Some(follow_logs(&self.kube, target.clone(), self.tx.clone()));
+            }
+            Action::StopLogs => {
+                if let Some(h) = self.logs.take() {
+                    h.abort();
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+impl Drop for Actions {
+    fn drop(&mut self) {
+        if let Some(h) = self.logs.take() {
+            h.abort();
+        }
+    }
+}
+
+/// `odoo-tui status` on a terminal: the full-screen dashboard until q.
+pub async fn dashboard(kube: &Kube, release: &str, record: Option<Record>) -> std::io::Result<()> {
+    let (tx, mut rx) = mpsc::channel(64);
+    let mut state = AppState::new(header(kube, release, record.as_ref()), watch::now());
+    state.no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    if let Some(r) = &record {
+        let _ = tx
+            .send(Msg::Record {
+                revision: Some(r.revision),
+                history: r.history.clone(),
+            })
+            .await;
+    }
+    let feeder = feed_from_watch(kube, release, vec![], tx.clone());
+    let mut actions = Actions::new(kube, tx);
+    let result = tui::run_terminal(&mut state, &mut rx, |a| actions.handle(a)).await;
+    feeder.abort();
+    result.map(|_| ())
+}
+
+/// `odoo-tui status --plain` (or a non-terminal with follow): one line per change until
+/// Ctrl-C, or until ready when `until_ready`.
+pub async fn follow_lines(kube: &Kube, release: &str, json: bool, cancel: CancellationToken) {
+    let mut w = InstanceWatch::start(kube, release);
+    w.ready().await;
+    let mut last: Option<status::InstanceStatus> = None;
+    loop {
+        let st = status::instance_status(&w.snapshot(watch::now()));
+        let lines = if json {
+            crate::plain::json_changes(last.as_ref(), &st)
+        } else {
+            crate::plain::changes(last.as_ref(), &st)
+        };
+        let mut out = std::io::stdout().lock();
+        for l in lines {
+            let _ = writeln!(out, "{l}");
+        }
+        drop(out);
+        last = Some(st);
+        tokio::select! {
+            _ = cancel.cancelled() => return,
+            _ = w.changed() => {}
+        }
+    }
+}

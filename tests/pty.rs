@@ -1,0 +1,214 @@
+//! End-to-end in a pseudo-terminal: the real binary's full-screen views, read back
+//! through a terminal emulator, against the test API server.
+
+use std::io::{Read, Write};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+use test_apiserver::{Config, Scenario, ServerHandle, TestServer};
+
+const NS: &str = "shop";
+
+struct Screen {
+    parser: Arc<Mutex<vt100::Parser>>,
+    writer: Box<dyn Write + Send>,
+    child: Box<dyn portable_pty::Child + Send + Sync>,
+}
+
+impl Screen {
+    fn spawn(dir: &std::path::Path, args: &[&str], cols: u16, rows: u16) -> Screen {
+        let pty = native_pty_system();
+        let pair = pty
+            .openpty(PtySize {
+                rows,
+                cols,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .unwrap();
+        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_odoo-tui"));
+        cmd.args(args);
+        cmd.cwd(dir);
+        cmd.env("KUBECONFIG", dir.join("kubeconfig"));
+        cmd.env("HOME", dir);
+        cmd.env("TERM", "xterm-256color");
+        let child = pair.slave.spawn_command(cmd).unwrap();
+        drop(pair.slave);
+        let parser = Arc::new(Mutex::new(vt100::Parser::new(
+            std::num::NonZeroU16::new(rows).unwrap(),
+            std::num::NonZeroU16::new(cols).unwrap(),
+            0,
+        )));
+        let mut reader = pair.master.try_clone_reader().unwrap();
+        let p = parser.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 8192];
+            while let Ok(n) = reader.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                p.lock().unwrap().process(&buf[..n]);
+            }
+        });
+        let writer = pair.master.take_writer().unwrap();
+        // Keep the master alive as long as the child runs.
+        std::mem::forget(pair.master);
+        Screen {
+            parser,
+            writer,
+            child,
+        }
+    }
+
+    fn text(&self) -> String {
+        self.parser.lock().unwrap().screen().contents()
+    }
+
+    fn wait_for(&self, needle: &str, secs: u64) -> String {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            let t = self.text();
+            if t.contains(needle) {
+                return t;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "`{needle}` never appeared; screen:\n{t}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn keys(&mut self, k: &str) {
+        self.writer.write_all(k.as_bytes()).unwrap();
+        self.writer.flush().unwrap();
+    }
+
+    fn exit_code(&mut self, secs: u64) -> u32 {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            if let Some(s) = self.child.try_wait().unwrap() {
+                return s.exit_code();
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the program did not exit; screen:\n{}",
+                self.text()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+fn server(scenario: Scenario) -> (ServerHandle, tempfile::TempDir) {
+    let server = TestServer::start(Config::default().time_scale(0.02).scenario(scenario)).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    server
+        .write_kubeconfig(dir.path().join("kubeconfig"), NS)
+        .unwrap();
+    (server, dir)
+}
+
+fn install(dir: &std::path::Path, args: &[&str]) {
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_odoo-tui"))
+        .args(args)
+        .env("KUBECONFIG", dir.join("kubeconfig"))
+        .env("HOME", dir)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+#[test]
+fn status_dashboard_shows_every_component_reacts_to_keys_and_is_idle() {
+    let (server, dir) = server(Scenario::default());
+    install(
+        dir.path(),
+        &[
+            "new",
+            "acme",
+            "--preset",
+            "quick-start",
+            "--yes",
+            "--set",
+            "nginx.enabled=true",
+        ],
+    );
+    for (cols, rows) in [(120, 40), (80, 24)] {
+        let mut s = Screen::spawn(dir.path(), &["status", "acme"], cols, rows);
+        let t = s.wait_for("State: READY", 20);
+        for c in [
+            "postgresql",
+            "minio",
+            "init",
+            "backend",
+            "nginx",
+            "smoke-check",
+        ] {
+            assert!(t.contains(c), "{cols}x{rows}: {c} missing:\n{t}");
+        }
+        // Idle: after the initial sync, no request reaches the server.
+        server.reset_requests();
+        std::thread::sleep(Duration::from_secs(2));
+        let requests = server.requests();
+        assert!(
+            requests.is_empty(),
+            "an idle dashboard made requests: {requests:?}"
+        );
+        // Select the backend and open its logs, then the events, then quit.
+        s.keys("jjjjj");
+        s.wait_for("> backend", 5);
+        s.keys("\r");
+        s.wait_for("Logs · pod/acme-odoo-backend", 5);
+        s.keys("\x1b");
+        s.keys("e");
+        s.wait_for("Events", 5);
+        s.keys("q");
+        s.keys("q");
+        assert_eq!(s.exit_code(10), 0);
+    }
+}
+
+#[test]
+fn new_in_a_terminal_stops_on_a_pull_failure_and_names_the_image() {
+    let scenario = Scenario::from_yaml(
+        "images:\n  \"ghcr.io/sergio-bershadsky/odoo:18.0-typo\": {pull: fail}\n",
+    )
+    .unwrap();
+    let (_server, dir) = server(scenario);
+    let mut s = Screen::spawn(
+        dir.path(),
+        &[
+            "new",
+            "acme",
+            "--preset",
+            "local-dev",
+            "--yes",
+            "--set",
+            "backend.image.tag=18.0-typo",
+        ],
+        100,
+        30,
+    );
+    assert_eq!(s.exit_code(30), 3, "screen:\n{}", s.text());
+    let t = s.text();
+    assert!(
+        t.contains("ghcr.io/sergio-bershadsky/odoo:18.0-typo"),
+        "{t}"
+    );
+    assert!(t.contains("backend.image.tag"), "{t}");
+}
+
+#[test]
+fn a_tiny_terminal_gets_a_message_not_a_panic() {
+    let (_server, dir) = server(Scenario::default());
+    install(
+        dir.path(),
+        &["new", "acme", "--preset", "local-dev", "--yes"],
+    );
+    let mut s = Screen::spawn(dir.path(), &["status", "acme"], 40, 10);
+    s.wait_for("too small", 20);
+    s.keys("q");
+    assert_eq!(s.exit_code(10), 0);
+}
