@@ -18,8 +18,7 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::cluster::error::Op;
-use crate::cluster::kinds::Kind;
-use crate::cluster::{Kube, Target, record};
+use crate::cluster::{Kube, Target};
 use crate::ops::{self, Failed};
 use crate::render::Derived;
 use crate::values::{self, Source};
@@ -55,26 +54,11 @@ impl Backend {
     }
 }
 
-/// The instance record of `release`, found by label (so `fullnameOverride` does not matter).
+/// The values recorded for `release`, if it has a record.
 async fn record_values(kube: &Kube, release: &str) -> Result<Option<serde_json::Value>, Failed> {
-    let cm = Kind::by_name("ConfigMap").expect("known");
-    let sel = format!("app.kubernetes.io/instance={release},app.kubernetes.io/managed-by=odoo-tui");
-    for j in kube.list(cm, &sel).await? {
-        let is_record = j["metadata"]["name"]
-            .as_str()
-            .is_some_and(|n| n.ends_with("-odoo-tui"))
-            && j["data"]["release"].as_str() == Some(release);
-        if is_record {
-            let rec = record::from_json(&j).map_err(|e| Failed {
-                code: 1,
-                message: format!(
-                    "the instance record of `{release}` is damaged ({e}) — re-run `odoo-tui new {release} --yes` to rewrite it"
-                ),
-            })?;
-            return Ok(Some(rec.values));
-        }
-    }
-    Ok(None)
+    Ok(crate::cluster::apply::find_record(kube, release)
+        .await?
+        .map(|r| r.values))
 }
 
 /// Where the backend of `release` is: names and the HTTP port from the recorded values

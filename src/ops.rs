@@ -499,22 +499,9 @@ pub async fn status_once(
     let snap = snapshot(&kube, &name).await?;
     let st = status::instance_status(&snap);
     let mut out = std::io::stdout().lock();
-    match output {
-        TableFormat::Json => {
-            let _ = writeln!(
-                out,
-                "{}",
-                serde_json::to_string_pretty(&st).unwrap_or_default()
-            );
-        }
-        TableFormat::Yaml => {
-            let _ = write!(
-                out,
-                "{}",
-                crate::output::to_yaml(&serde_json::to_value(&st).unwrap_or_default())
-            );
-        }
-        TableFormat::Table => {
+    match crate::output::print_structured(&st, output) {
+        true => {}
+        false => {
             let _ = writeln!(
                 out,
                 "{} in {} ({}): {}",
@@ -680,22 +667,9 @@ pub async fn list(target: &Target, all: bool, output: TableFormat) -> Result<(),
         .collect();
     rows.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
     let mut out = std::io::stdout().lock();
-    match output {
-        TableFormat::Json => {
-            let _ = writeln!(
-                out,
-                "{}",
-                serde_json::to_string_pretty(&rows).unwrap_or_default()
-            );
-        }
-        TableFormat::Yaml => {
-            let _ = write!(
-                out,
-                "{}",
-                crate::output::to_yaml(&serde_json::to_value(&rows).unwrap_or_default())
-            );
-        }
-        TableFormat::Table => {
+    match crate::output::print_structured(&rows, output) {
+        true => {}
+        false => {
             if rows.is_empty() {
                 eprintln!(
                     "no odoo-tui instances{}",

@@ -365,30 +365,9 @@ impl Out {
 // ---------------------------------------------------------------------------------------
 // The instance
 
-/// The record of `release` in the namespace (found by label, so a `fullnameOverride` does
-/// not matter).
+/// The record of `release` in the namespace.
 async fn find_record(kube: &Kube, release: &str) -> Result<Option<Record>, Failed> {
-    let cm = Kind::by_name("ConfigMap").expect("known");
-    let sel = format!("app.kubernetes.io/instance={release},app.kubernetes.io/managed-by=odoo-tui");
-    for j in kube.list(cm, &sel).await? {
-        let is_record = j["metadata"]["name"]
-            .as_str()
-            .is_some_and(|n| n.ends_with("-odoo-tui"))
-            && j["data"]["release"].as_str() == Some(release);
-        if is_record {
-            let name = j["metadata"]["name"]
-                .as_str()
-                .unwrap_or_default()
-                .to_string();
-            return record::from_json(&j).map(Some).map_err(|e| Failed {
-                code: 1,
-                message: format!(
-                    "the instance record ConfigMap/{name} is damaged ({e}) — re-run `odoo-tui new {release} --yes` to rewrite it"
-                ),
-            });
-        }
-    }
-    Ok(None)
+    Ok(apply::find_record(kube, release).await?)
 }
 
 /// The record and the values it holds (plus `extra` --set layers).
@@ -465,18 +444,7 @@ async fn write_history(
         rec.revision = rec.revision.max(r);
     }
     rec.history.push(entry);
-    let creds = Credentials::default();
-    let input = ctx_input(release, kube, loaded, &creds);
-    let ctx = Ctx::new(&input)?;
-    let obj = record::to_object(&ctx, &rec);
-    kube.apply(
-        Kind::by_name("ConfigMap").expect("known"),
-        obj.name(),
-        &obj.to_json(),
-        true,
-        false,
-    )
-    .await?;
+    apply::save_record(kube, release, loaded, &rec).await?;
     Ok(())
 }
 

@@ -682,6 +682,49 @@ pub async fn read_record(kube: &Kube, fullname: &str) -> Result<Option<Record>, 
     }
 }
 
+/// The instance record of `release` in the namespace, found by label (so that a
+/// `fullnameOverride` does not matter).
+pub async fn find_record(kube: &Kube, release: &str) -> Result<Option<Record>, ClusterError> {
+    let cm = Kind::by_name("ConfigMap").expect("known");
+    let sel = format!("app.kubernetes.io/instance={release},app.kubernetes.io/managed-by=odoo-tui");
+    for j in kube.list(cm, &sel).await? {
+        let name = j["metadata"]["name"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        if name.ends_with("-odoo-tui") && j["data"]["release"].as_str() == Some(release) {
+            return record::from_json(&j).map(Some).map_err(|e| {
+                ClusterError::Refused(format!(
+                    "the instance record ConfigMap/{name} is damaged ({e}) — re-run `odoo-tui new {release} --yes` to rewrite it"
+                ))
+            });
+        }
+    }
+    Ok(None)
+}
+
+/// Write the instance record (server-side apply, like every object).
+pub async fn save_record(
+    kube: &Kube,
+    release: &str,
+    loaded: &Loaded,
+    rec: &Record,
+) -> Result<(), ClusterError> {
+    let creds = Credentials::default();
+    let input = RenderInput {
+        release,
+        namespace: &kube.namespace,
+        values: &loaded.values,
+        credentials: &creds,
+    };
+    let ctx = Ctx::new(&input).map_err(|e| ClusterError::Refused(e.to_string()))?;
+    let obj = record::to_object(&ctx, rec);
+    let cm = Kind::by_name("ConfigMap").expect("known");
+    kube.apply(cm, obj.name(), &obj.to_json(), true, false)
+        .await?;
+    Ok(())
+}
+
 async fn write_record(
     kube: &Kube,
     release: &str,
@@ -712,22 +755,6 @@ async fn write_record(
     }
     rec.release = release.to_string();
     rec.values = values_now;
-    let creds = Credentials::default();
-    let input = RenderInput {
-        release,
-        namespace: &kube.namespace,
-        values: &loaded.values,
-        credentials: &creds,
-    };
-    let ctx = Ctx::new(&input).map_err(|e| ClusterError::Refused(e.to_string()))?;
-    let obj = record::to_object(&ctx, &rec);
-    kube.apply(
-        Kind::by_name("ConfigMap").expect("known"),
-        obj.name(),
-        &obj.to_json(),
-        true,
-        false,
-    )
-    .await?;
+    save_record(kube, release, loaded, &rec).await?;
     Ok(rec.revision)
 }
