@@ -593,3 +593,47 @@ fn several_contexts_and_namespaces_in_one_kubeconfig() {
         text(&o)
     );
 }
+
+#[test]
+fn dry_run_stores_nothing_and_shows_what_would_change() {
+    let env = Env::new();
+    let o = env.ok(&[
+        "new",
+        "acme",
+        "--preset",
+        "quick-start",
+        "--yes",
+        "--dry-run",
+    ]);
+    assert!(text(&o).contains("nothing was stored"), "{}", text(&o));
+    assert!(env.obj("deployments", "acme-odoo-backend").is_none());
+    assert!(env.obj("secrets", "acme-odoo").is_none());
+    env.ok(QUICK);
+    let before = env.server.resource_version();
+    let o = env.ok(&[
+        "new",
+        "acme",
+        "--yes",
+        "--dry-run",
+        "--set",
+        "backend.replicaCount=3",
+    ]);
+    let diff = String::from_utf8_lossy(&o.stdout).to_string();
+    assert!(
+        diff.contains("# Deployment/acme-odoo-backend (configured)"),
+        "{diff}"
+    );
+    assert!(
+        diff.contains("-  replicas: 1") && diff.contains("+  replicas: 3"),
+        "{diff}"
+    );
+    assert!(
+        !diff.contains("db-password: c"),
+        "no Secret value in a diff"
+    );
+    assert_eq!(
+        env.server.resource_version(),
+        before,
+        "a dry run writes nothing"
+    );
+}

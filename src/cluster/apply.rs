@@ -172,7 +172,7 @@ pub async fn run(
         )),
     );
     kube.check().await?;
-    ensure_namespace(kube, opts.dry_run, tx).await?;
+    let namespace_exists = ensure_namespace(kube, opts.dry_run, tx).await?;
 
     send(
         tx,
@@ -193,7 +193,7 @@ pub async fn run(
     check_ownership(&objects, &existing, release, opts.force, &kube.namespace)?;
 
     if opts.dry_run {
-        return dry_run(kube, &objects, &existing, generated).await;
+        return dry_run(kube, &objects, &existing, generated, namespace_exists).await;
     }
 
     let mut outcome = Outcome {
@@ -261,15 +261,17 @@ pub async fn run(
     Ok(outcome)
 }
 
+/// Create the namespace when it is missing (not in a dry run); `false` when it does not
+/// exist (dry run only).
 async fn ensure_namespace(
     kube: &Kube,
     dry_run: bool,
     tx: &UnboundedSender<Progress>,
-) -> Result<(), ClusterError> {
+) -> Result<bool, ClusterError> {
     let ns_kind = Kind::by_name("Namespace").expect("known");
     match kube.get(ns_kind, &kube.namespace).await {
-        Ok(Some(_)) => Ok(()),
-        Ok(None) if dry_run => Ok(()),
+        Ok(Some(_)) => Ok(true),
+        Ok(None) if dry_run => Ok(false),
         Ok(None) => {
             send(
                 tx,
@@ -277,13 +279,13 @@ async fn ensure_namespace(
             );
             let body = serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": kube.namespace}});
             match kube.create(ns_kind, &body).await {
-                Ok(_) => Ok(()),
-                Err(e) if e.code() == Some(409) => Ok(()),
+                Ok(_) => Ok(true),
+                Err(e) if e.code() == Some(409) => Ok(true),
                 Err(e) => Err(e),
             }
         }
         // Namespace-scoped users may not read namespaces: carry on, the next calls tell.
-        Err(e) if e.code() == Some(403) => Ok(()),
+        Err(e) if e.code() == Some(403) => Ok(true),
         Err(e) => Err(e),
     }
 }
@@ -337,6 +339,7 @@ async fn dry_run(
     objects: &[Object],
     existing: &[(String, Option<Json>)],
     generated: Credentials,
+    namespace_exists: bool,
 ) -> Result<Outcome, ApplyError> {
     let mut outcome = Outcome {
         generated,
@@ -345,7 +348,8 @@ async fn dry_run(
     for (o, (_, before)) in objects.iter().zip(existing) {
         let body = o.to_json();
         // A Job whose spec changed cannot be patched; show the re-creation instead.
-        let after = if o.kind() == "Job" && before.is_some() {
+        // Nothing can be dry-run into a namespace that does not exist yet: all is new.
+        let after = if !namespace_exists || (o.kind() == "Job" && before.is_some()) {
             body.clone()
         } else {
             match kube.apply(kind_of(o), o.name(), &body, true, true).await {
@@ -645,9 +649,11 @@ async fn prune(
 ) -> Result<Vec<(String, Change)>, ClusterError> {
     let selector =
         format!("app.kubernetes.io/instance={release},app.kubernetes.io/managed-by=odoo-tui");
+    let kinds: Vec<&Kind> = Kind::prunable().collect();
+    let lists = join_all(kinds.iter().map(|k| kube.list(k, &selector))).await;
     let mut live = Vec::new();
-    for kind in Kind::prunable() {
-        for obj in kube.list(kind, &selector).await? {
+    for (kind, list) in kinds.iter().zip(lists) {
+        for obj in list? {
             live.push((kind.kind.to_string(), obj));
         }
     }

@@ -164,10 +164,12 @@ pub async fn resolve(
 ) -> Result<(Credentials, Credentials), ClusterError> {
     let needed = crate::render::needed_credentials(v);
     let secret_kind = Kind::by_name("Secret").expect("Secret is a known kind");
-    let main = kube.get(secret_kind, &d.fullname).await?;
-    let config = kube
-        .get(secret_kind, &format!("{}-config", d.fullname))
-        .await?;
+    let config_name = format!("{}-config", d.fullname);
+    let (main, config) = futures::join!(
+        kube.get(secret_kind, &d.fullname),
+        kube.get(secret_kind, &config_name)
+    );
+    let (main, config) = (main?, config?);
     let existing = read_back(&needed, main.as_ref(), config.as_ref());
     // Typed ones (the wizard) stand in for generated ones; stored ones always win, so
     // that a re-run never changes a password the database already uses.
