@@ -212,3 +212,112 @@ fn a_tiny_terminal_gets_a_message_not_a_panic() {
     s.keys("q");
     assert_eq!(s.exit_code(10), 0);
 }
+
+/// The wizard typed by hand, as a person would: every question answered at its prompt,
+/// the review confirmed, and the instance comes up ready.
+#[test]
+fn the_wizard_answered_in_a_terminal_deploys_a_ready_instance() {
+    let (server, dir) = server(Scenario::default());
+    let mut s = Screen::spawn(
+        dir.path(),
+        &["new", "wiz", "--preset", "quick-start", "-n", NS],
+        120,
+        40,
+    );
+    let answers: &[(&str, &str)] = &[
+        ("Which cluster?", "\r"),
+        ("Which namespace?", "\r"),
+        ("Name of the new namespace", "\r"),
+        ("Which scenario?", "\r"),
+        ("Instance name", "\r"),
+        ("Where does the database run?", "\r"),
+        ("Where do attachments go?", "\r"),
+        ("How are passwords provided?", "\r"),
+        ("Administrator's e-mail", "admin@wiz.example\r"),
+        ("How do people reach Odoo?", "\r"),
+        ("How big?", "\r"),
+        ("Odoo image repository", "\r"),
+        ("Image tag", "\r"),
+        ("Apply to context", "\r"),
+        ("Show the generated passwords", "n\r"),
+        ("Save these answers", "\r"),
+    ];
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let mut asked = Vec::new();
+    loop {
+        if let Some(status) = s.child.try_wait().unwrap() {
+            assert_eq!(
+                status.exit_code(),
+                0,
+                "questions asked: {asked:?}; screen:\n{}",
+                s.text()
+            );
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "stuck; questions asked: {asked:?}; screen:\n{}",
+            s.text()
+        );
+        let text = s.text();
+        let prompt = text
+            .lines()
+            .rev()
+            .find(|l| l.starts_with("? "))
+            .map(str::to_string);
+        match prompt.and_then(|p| {
+            answers
+                .iter()
+                .find(|(label, _)| p[2..].starts_with(label))
+                .map(|a| (p, a))
+        }) {
+            Some((line, (label, keys))) => {
+                s.keys(keys);
+                asked.push(*label);
+                // Wait until that prompt is answered (it turns into `> …`).
+                let until = Instant::now() + Duration::from_secs(20);
+                while s
+                    .text()
+                    .lines()
+                    .rev()
+                    .find(|l| l.starts_with("? "))
+                    .as_deref()
+                    == Some(line.as_str())
+                    && Instant::now() < until
+                {
+                    std::thread::sleep(Duration::from_millis(30));
+                }
+            }
+            None => std::thread::sleep(Duration::from_millis(50)),
+        }
+    }
+    assert!(
+        asked.contains(&"Administrator's e-mail") && asked.contains(&"Apply to context"),
+        "{asked:?}"
+    );
+    let d = server
+        .object("deployments", NS, "wiz-odoo-backend")
+        .expect("the backend was applied");
+    assert_eq!(d["status"]["readyReplicas"], 1);
+    let record = server
+        .object("configmaps", NS, "wiz-odoo-odoo-tui")
+        .expect("the record was written");
+    assert!(
+        record["data"]["values.yaml"]
+            .as_str()
+            .unwrap()
+            .contains("admin@wiz.example")
+    );
+}
+
+#[test]
+fn ctrl_c_at_a_wizard_prompt_exits_130_with_nothing_applied() {
+    let (server, dir) = server(Scenario::default());
+    let mut s = Screen::spawn(dir.path(), &["new", "-n", NS], 100, 30);
+    s.wait_for("? ", 20);
+    s.keys("\x03");
+    assert_eq!(s.exit_code(10), 130, "screen:\n{}", s.text());
+    assert!(
+        server.objects("secrets", NS).is_empty() && server.objects("deployments", NS).is_empty()
+    );
+}
