@@ -276,13 +276,7 @@ fn the_wizard_answered_in_a_terminal_deploys_a_ready_instance() {
                 asked.push(*label);
                 // Wait until that prompt is answered (it turns into `> …`).
                 let until = Instant::now() + Duration::from_secs(20);
-                while s
-                    .text()
-                    .lines()
-                    .rev()
-                    .find(|l| l.starts_with("? "))
-                    .as_deref()
-                    == Some(line.as_str())
+                while s.text().lines().rev().find(|l| l.starts_with("? ")) == Some(line.as_str())
                     && Instant::now() < until
                 {
                     std::thread::sleep(Duration::from_millis(30));
