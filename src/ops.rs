@@ -635,7 +635,11 @@ pub async fn list(target: &Target, all: bool, output: TableFormat) -> Result<(),
                 .as_str()
                 .unwrap_or_default()
                 .to_string();
-            let rec = record::from_json(j).unwrap_or_default();
+            // Only the revision is needed: the values and history are not parsed for a list.
+            let revision = j["data"]["revision"]
+                .as_str()
+                .and_then(|r| r.trim().parse().ok())
+                .unwrap_or(0);
             let d = deployments.iter().find(|d| {
                 d["metadata"]["namespace"].as_str() == Some(ns)
                     && d["metadata"]["labels"]["app.kubernetes.io/instance"].as_str()
@@ -660,7 +664,7 @@ pub async fn list(target: &Target, all: bool, output: TableFormat) -> Result<(),
                 name,
                 ready,
                 image,
-                revision: rec.revision,
+                revision,
                 age: age(j["metadata"]["creationTimestamp"].as_str(), now),
             }
         })
