@@ -192,7 +192,14 @@ impl Kube {
                 Ok(v) => return Ok(v),
                 Err(e) => {
                     let e = self.err(e, op);
-                    if !e.is_transient() || attempt >= 6 {
+                    // A refused connection is retried once (a blip); rate limits and
+                    // server errors up to six times, about 6 s in all.
+                    let limit = if matches!(e, ClusterError::Unreachable { .. }) {
+                        2
+                    } else {
+                        6
+                    };
+                    if !e.is_transient() || attempt >= limit {
                         return Err(e);
                     }
                     tokio::time::sleep(delay).await;
