@@ -271,12 +271,19 @@ fn the_wizard_answered_in_a_terminal_deploys_a_ready_instance() {
                 .find(|(label, _)| p[2..].starts_with(label))
                 .map(|a| (p, a))
         }) {
-            Some((line, (label, keys))) => {
+            Some((_, (label, keys))) => {
                 s.keys(keys);
                 asked.push(*label);
-                // Wait until that prompt is answered (it turns into `> …`).
+                // Wait until that question is answered (its line turns into `> …`); the
+                // echo of typed text changes the line before that, so compare the label.
+                let asking = format!("? {label}");
                 let until = Instant::now() + Duration::from_secs(20);
-                while s.text().lines().rev().find(|l| l.starts_with("? ")) == Some(line.as_str())
+                while s
+                    .text()
+                    .lines()
+                    .rev()
+                    .find(|l| l.starts_with("? "))
+                    .is_some_and(|l| l.starts_with(&asking))
                     && Instant::now() < until
                 {
                     std::thread::sleep(Duration::from_millis(30));
