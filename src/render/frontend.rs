@@ -2,11 +2,10 @@
 
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec};
 use k8s_openapi::api::core::v1::{
-    ClientIPConfig, Container, ContainerPort, PodSpec, PodTemplateSpec, Service, ServicePort,
-    ServiceSpec, SessionAffinityConfig,
+    ClientIPConfig, Container, ContainerPort, PodSpec, PodTemplateSpec, Service, ServiceSpec,
+    SessionAffinityConfig,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
-use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::backend::pdb_for;
 use super::common::{self, Ctx};
@@ -122,13 +121,7 @@ fn service(ctx: &Ctx) -> Service {
                     timeout_seconds: Some(s.session_affinity.timeout_seconds),
                 }),
             }),
-            ports: Some(vec![ServicePort {
-                name: Some("http".to_string()),
-                port: port_i32(s.port),
-                target_port: Some(IntOrString::String("http".to_string())),
-                protocol: Some("TCP".to_string()),
-                ..Default::default()
-            }]),
+            ports: Some(vec![super::backend::service_port("http", s.port, "http")]),
             ..Default::default()
         }),
         ..Default::default()
@@ -141,10 +134,10 @@ mod tests {
     use crate::render::{Credentials, RenderInput};
     use crate::values::Values;
     use k8s_openapi::api::core::v1::EnvVar;
+    use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
     fn values() -> Values {
-        let mut v: Values = serde_saphyr::from_str(include_str!("../../assets/defaults.yaml"))
-            .expect("defaults parse");
+        let mut v: Values = crate::values::defaults();
         v.frontend.enabled = true;
         v.frontend.image.repository = "ghcr.io/acme/shop".into();
         v.frontend.image.tag = "1.4.2".into();

@@ -163,8 +163,7 @@ mod tests {
     use k8s_openapi::api::networking::v1::IngressTLS;
 
     fn values() -> Values {
-        let mut v: Values = serde_saphyr::from_str(include_str!("../../assets/defaults.yaml"))
-            .expect("defaults parse");
+        let mut v: Values = crate::values::defaults();
         v.ingress.enabled = true;
         v.ingress.hosts = vec![IngressHost {
             host: "erp.example.com".into(),

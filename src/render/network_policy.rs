@@ -179,8 +179,7 @@ mod tests {
     use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelectorRequirement;
 
     fn values() -> Values {
-        let mut v: Values = serde_saphyr::from_str(include_str!("../../assets/defaults.yaml"))
-            .expect("defaults parse");
+        let mut v: Values = crate::values::defaults();
         v.network_policy.enabled = true;
         v
     }

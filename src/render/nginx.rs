@@ -691,8 +691,7 @@ mod tests {
     use crate::values::Values;
 
     fn values() -> Values {
-        let mut v: Values = serde_saphyr::from_str(include_str!("../../assets/defaults.yaml"))
-            .expect("defaults parse");
+        let mut v: Values = crate::values::defaults();
         v.nginx.enabled = true;
         v
     }
