@@ -1,98 +1,12 @@
 //! `new --yes`, re-runs, prune, ownership, credentials, `list` and `delete`: the real
 //! binary against the project's Kubernetes API test server on loopback.
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
-
 use base64::Engine;
 use serde_json::Value as Json;
-use test_apiserver::{Config, FaultAction, FaultRule, Scenario, ServerHandle, TestServer};
 
-const NS: &str = "shop";
-
-struct Env {
-    server: ServerHandle,
-    dir: tempfile::TempDir,
-}
-
-impl Env {
-    fn start(config: Config) -> Env {
-        let server = TestServer::start(config.time_scale(0.02)).expect("test API server starts");
-        let dir = tempfile::tempdir().unwrap();
-        server
-            .write_kubeconfig(dir.path().join("kubeconfig"), NS)
-            .unwrap();
-        Env { server, dir }
-    }
-
-    fn new() -> Env {
-        Env::start(Config::default())
-    }
-
-    fn kubeconfig(&self) -> PathBuf {
-        self.dir.path().join("kubeconfig")
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_odoo-tui"))
-            .args(args)
-            .current_dir(self.dir.path())
-            .env("KUBECONFIG", self.kubeconfig())
-            .env("HOME", self.dir.path())
-            .env("ODOO_TUI_CONFIG_DIR", self.dir.path().join("config"))
-            .output()
-            .expect("the binary runs")
-    }
-
-    fn ok(&self, args: &[&str]) -> Output {
-        let o = self.run(args);
-        assert!(
-            o.status.success(),
-            "{args:?} failed ({:?}):\n{}",
-            o.status.code(),
-            text(&o)
-        );
-        o
-    }
-
-    fn obj(&self, plural: &str, name: &str) -> Option<Json> {
-        self.server.object(plural, NS, name)
-    }
-
-    fn kubectl(&self, args: &[&str]) -> Output {
-        let dir = std::path::Path::new(
-            &std::fs::read_link("/usr/bin/kubectl")
-                .unwrap_or_else(|_| PathBuf::from("/usr/bin/kubectl")),
-        )
-        .parent()
-        .map(PathBuf::from)
-        .unwrap_or_default();
-        let real = std::fs::canonicalize("/usr/bin/kubectl")
-            .ok()
-            .and_then(|p| p.parent().map(PathBuf::from))
-            .unwrap_or(dir);
-        Command::new(real.join("kubectl.1.32"))
-            .args([
-                "--kubeconfig",
-                self.kubeconfig().to_str().unwrap(),
-                "--cache-dir",
-                self.dir.path().join("kcache").to_str().unwrap(),
-                "-n",
-                NS,
-            ])
-            .args(args)
-            .output()
-            .expect("kubectl.1.32 runs")
-    }
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
+mod common;
+use common::{Env, NS, text};
+use test_apiserver::{Config, FaultAction, FaultRule, Scenario};
 
 fn secret_value(secret: &Json, key: &str) -> String {
     let b = secret["data"][key]

@@ -1,62 +1,25 @@
 //! Reliability: faults during `new` and `status`, a process killed between waves, bad
 //! input of every kind, and a property test of values and `--set` into the renderer.
 
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use proptest::prelude::*;
-use test_apiserver::{Config, FaultAction, FaultRule, Scenario, ServerHandle, TestServer};
+use test_apiserver::{Config, FaultAction, FaultRule, Scenario};
 
-const NS: &str = "shop";
+mod common;
+use common::{Env, NS, text};
 
-struct Env {
-    server: ServerHandle,
-    dir: tempfile::TempDir,
-}
-
-impl Env {
-    fn start(config: Config) -> Env {
-        let server = TestServer::start(config).expect("server");
-        let dir = tempfile::tempdir().unwrap();
-        server
-            .write_kubeconfig(dir.path().join("kubeconfig"), NS)
-            .unwrap();
-        Env { server, dir }
-    }
-
-    fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_odoo-tui"));
-        c.args(args)
-            .current_dir(self.dir.path())
-            .env("KUBECONFIG", self.dir.path().join("kubeconfig"))
-            .env("HOME", self.dir.path());
-        c
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        self.cmd(args).output().unwrap()
-    }
-
-    fn secret(&self, name: &str) -> serde_json::Value {
-        self.server
-            .object("secrets", NS, name)
-            .unwrap_or_else(|| panic!("secret {name}"))
-    }
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
+fn secret_of(env: &Env, name: &str) -> serde_json::Value {
+    env.obj("secrets", name)
+        .unwrap_or_else(|| panic!("secret {name}"))
 }
 
 const QUICK: &[&str] = &["new", "acme", "--preset", "quick-start", "--yes"];
 
 #[test]
 fn new_converges_through_500s_429s_cut_watches_and_latency() {
-    let env = Env::start(Config::default().time_scale(0.02));
+    let env = Env::with(Config::default().time_scale(0.02));
     let f = env.server.faults();
     f.add(FaultRule::new(Some("patch"), None, FaultAction::Status(500)).times(3));
     f.add(
@@ -89,7 +52,7 @@ fn new_converges_through_500s_429s_cut_watches_and_latency() {
 
 #[test]
 fn two_seconds_of_latency_per_request_still_completes() {
-    let env = Env::start(Config::default().time_scale(0.01));
+    let env = Env::with(Config::default().time_scale(0.01));
     env.server.faults().set_latency(Duration::from_secs(2));
     let o = env.run(&["status", "--once", "acme"]);
     // No instance yet: a clear answer, not a hang or a panic.
@@ -99,7 +62,7 @@ fn two_seconds_of_latency_per_request_still_completes() {
 
 #[test]
 fn a_403_on_one_resource_stops_with_the_permission_and_nothing_half_owned() {
-    let env = Env::start(Config::default().time_scale(0.02));
+    let env = Env::with(Config::default().time_scale(0.02));
     env.server.faults().forbid("patch", "jobs");
     let o = env.run(QUICK);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
@@ -114,12 +77,12 @@ fn a_403_on_one_resource_stops_with_the_permission_and_nothing_half_owned() {
             .object("configmaps", NS, "acme-odoo-odoo-tui")
             .is_none()
     );
-    let db = env.secret("acme-odoo")["data"]["db-password"].clone();
+    let db = secret_of(&env, "acme-odoo")["data"]["db-password"].clone();
     env.server.faults().clear();
     let o = env.run(QUICK);
     assert!(o.status.success(), "{}", text(&o));
     assert_eq!(
-        env.secret("acme-odoo")["data"]["db-password"],
+        secret_of(&env, "acme-odoo")["data"]["db-password"],
         db,
         "no Secret rotated"
     );
@@ -134,7 +97,7 @@ fn a_403_on_one_resource_stops_with_the_permission_and_nothing_half_owned() {
 fn killed_between_waves_then_rerun_converges_without_losing_anything() {
     // Slow databases: the process is killed while it waits for them (between waves).
     let scenario = Scenario::from_yaml("pods:\n  - selector: {app.kubernetes.io/component: postgresql}\n    readyAfterSeconds: 60\n").unwrap();
-    let env = Env::start(Config::default().time_scale(0.05).scenario(scenario));
+    let env = Env::with(Config::default().time_scale(0.05).scenario(scenario));
     let mut child = env
         .cmd(QUICK)
         .stdout(Stdio::null())
@@ -167,19 +130,19 @@ fn killed_between_waves_then_rerun_converges_without_losing_anything() {
             .is_none(),
         "no record yet"
     );
-    let secret = env.secret("acme-odoo");
-    let config = env.secret("acme-odoo-config");
+    let secret = secret_of(&env, "acme-odoo");
+    let config = secret_of(&env, "acme-odoo-config");
 
     env.server.set_scenario(Scenario::default());
     let o = env.run(QUICK);
     assert!(o.status.success(), "{}", text(&o));
     assert_eq!(
-        env.secret("acme-odoo")["data"],
+        secret_of(&env, "acme-odoo")["data"],
         secret["data"],
         "credentials kept"
     );
     assert_eq!(
-        env.secret("acme-odoo-config")["data"]["admin-password"],
+        secret_of(&env, "acme-odoo-config")["data"]["admin-password"],
         config["data"]["admin-password"]
     );
     assert!(
@@ -197,7 +160,7 @@ fn killed_between_waves_then_rerun_converges_without_losing_anything() {
 
 #[test]
 fn status_once_survives_server_errors() {
-    let env = Env::start(Config::default().time_scale(0.02));
+    let env = Env::with(Config::default().time_scale(0.02));
     assert!(env.run(QUICK).status.success());
     env.server
         .faults()

@@ -1,66 +1,17 @@
 //! `upgrade` and `backup` (SPEC §7): the real binary against the project's Kubernetes
 //! API test server on loopback. Each test installs quick-start first with `new --yes`.
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::Value as Json;
-use test_apiserver::{Config, Scenario, ServerHandle, TestServer};
 
-const NS: &str = "shop";
-
-struct Env {
-    server: ServerHandle,
-    dir: tempfile::TempDir,
-}
+mod common;
+use common::{Env, NS, text};
+use test_apiserver::{Config, Scenario};
 
 impl Env {
-    fn start(config: Config) -> Env {
-        let server = TestServer::start(config.time_scale(0.02)).expect("test API server starts");
-        let dir = tempfile::tempdir().unwrap();
-        server
-            .write_kubeconfig(dir.path().join("kubeconfig"), NS)
-            .unwrap();
-        Env { server, dir }
-    }
-
-    fn with(scenario: &str) -> Env {
+    fn with_scenario(scenario: &str) -> Env {
         Env::start(Config::default().scenario(Scenario::from_yaml(scenario).unwrap()))
-    }
-
-    fn new() -> Env {
-        Env::start(Config::default())
-    }
-
-    fn kubeconfig(&self) -> PathBuf {
-        self.dir.path().join("kubeconfig")
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_odoo-tui"))
-            .args(args)
-            .current_dir(self.dir.path())
-            .env("KUBECONFIG", self.kubeconfig())
-            .env("HOME", self.dir.path())
-            .env("ODOO_TUI_CONFIG_DIR", self.dir.path().join("config"))
-            .env("NO_COLOR", "1")
-            .output()
-            .expect("the binary runs")
-    }
-
-    fn ok(&self, args: &[&str]) -> Output {
-        let o = self.run(args);
-        assert!(
-            o.status.success(),
-            "{args:?} failed ({:?}):\n{}",
-            o.status.code(),
-            text(&o)
-        );
-        o
-    }
-
-    fn obj(&self, plural: &str, name: &str) -> Option<Json> {
-        self.server.object(plural, NS, name)
     }
 
     fn install(&self, extra: &[&str]) {
@@ -93,14 +44,6 @@ impl Env {
             .unwrap()
             .to_string()
     }
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
 }
 
 fn image(d: &Json) -> String {
@@ -216,7 +159,7 @@ fn upgrade_backs_up_runs_the_modules_and_rolls_the_new_image() {
 
 #[test]
 fn a_failing_upgrade_restores_the_backend_and_the_maintenance_page() {
-    let env = Env::with(
+    let env = Env::with_scenario(
         "pods:\n  - selector: {app.kubernetes.io/component: upgrade}\n    exitCode: 1\n    runSeconds: 1\n    logs: [\"loading module sale\", \"ERROR: column sale_order.x does not exist\"]\n",
     );
     env.install(&[
@@ -270,7 +213,7 @@ fn a_failing_upgrade_restores_the_backend_and_the_maintenance_page() {
 
 #[test]
 fn an_upgrade_past_its_deadline_fails_with_exit_3() {
-    let env = Env::with(
+    let env = Env::with_scenario(
         "pods:\n  - selector: {app.kubernetes.io/component: upgrade}\n    exitCode: 0\n    runSeconds: 600\n",
     );
     env.install(&["--set", "backend.autoUpgrade.activeDeadlineSeconds=2"]);
@@ -290,7 +233,7 @@ fn an_upgrade_past_its_deadline_fails_with_exit_3() {
 
 #[test]
 fn a_failing_backup_stops_everything() {
-    let env = Env::with(
+    let env = Env::with_scenario(
         "pods:\n  - selector: {app.kubernetes.io/component: backup}\n    exitCode: 1\n    runSeconds: 1\n    logs: [\"pg_dump: error: connection to server failed\"]\n",
     );
     env.install(&["--set", "nginx.enabled=true"]);
@@ -418,24 +361,6 @@ fn two_instances_without_a_name_is_a_clear_error() {
 
 impl Env {
     fn run_kubectl_apply(&self, path: &std::path::Path) -> Output {
-        let real = std::fs::canonicalize("/usr/bin/kubectl")
-            .ok()
-            .and_then(|p| p.parent().map(PathBuf::from))
-            .unwrap_or_else(|| PathBuf::from("/usr/bin"));
-        Command::new(real.join("kubectl.1.32"))
-            .args([
-                "--kubeconfig",
-                self.kubeconfig().to_str().unwrap(),
-                "--cache-dir",
-                self.dir.path().join("kcache").to_str().unwrap(),
-                "-n",
-                NS,
-                "apply",
-                "--server-side",
-                "-f",
-                path.to_str().unwrap(),
-            ])
-            .output()
-            .expect("kubectl.1.32 runs")
+        self.kubectl(&["apply", "--server-side", "-f", path.to_str().unwrap()])
     }
 }
