@@ -1,6 +1,15 @@
-//! The interactive wizard of `odoo-tui new` (SPEC §4).
+//! The interactive wizard of `odoo-tui new` (see the README's "The two commands").
 //!
-//! - [`flow`]: a pure state machine over answers — [`current_question`] and [`next`].
+//! A pure state machine over answers, split by what it is:
+//! - `state`: what is known before the first question ([`Defaults`]), the answers so far
+//!   and the effective choices they give ([`WizardState`]);
+//! - `order`: the steps in the order they are asked ([`Step`]);
+//! - `questions`: one entry per step — when it is asked, its text and choices
+//!   ([`current_question`]), how an answer is checked (`checks`) and recorded;
+//! - `answer`: applying an answer and moving on, or going back ([`next`]);
+//! - `outcome` and `review`: what the answers give ([`Outcome`]) and the review of it.
+//!
+//! Around it:
 //! - [`ClusterProbe`]: the cluster facts it needs (contexts, namespaces, reachability,
 //!   Secret keys), implemented by the cluster layer; [`FakeProbe`] in tests.
 //! - [`Prompter`]: who asks — [`InquirePrompter`] on a terminal, [`ScriptedPrompter`]
@@ -20,21 +29,33 @@
 //! let outcome = wizard::run(&mut InquirePrompter, &probe, defaults, &|_draft: &wizard::Outcome| None);
 //! ```
 
+mod answer;
 mod checks;
-pub mod flow;
+mod choices;
+mod order;
 mod outcome;
 mod probe;
 mod prompt;
+mod question;
+mod questions;
+mod review;
+mod state;
+#[cfg(test)]
+mod tests;
 
+pub use answer::next;
 pub use checks::SecretRef;
-pub use flow::{
-    Answer, Choice, CredentialChoice, DbChoice, Defaults, Exposure, Invalid, MemoryFix,
-    PresetChoice, Question, QuestionKind, Review, Size, Step, StorageChoice, WizardState,
-    current_question, memory_needed_mib, next,
+pub use choices::{
+    CredentialChoice, DbChoice, Exposure, MemoryFix, NEW_NAMESPACE, Size, StorageChoice,
+    memory_needed_mib,
 };
+pub use order::Step;
 pub use outcome::{Destination, Outcome, answers_yaml, planned_objects};
 pub use probe::{ClusterProbe, FakeProbe, NoCluster, SecretCheck};
 pub use prompt::{Cancelled, InquirePrompter, Prompter, ScriptedPrompter};
+pub use question::{Answer, Choice, Invalid, Question, QuestionKind};
+pub use questions::current_question;
+pub use state::{Defaults, PresetChoice, Review, WizardState};
 
 /// Supplies the review: what the cluster already has compared with the draft outcome
 /// (created/updated/unchanged/pruned objects and a diff). `None` when unknown (no

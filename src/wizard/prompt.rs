@@ -6,7 +6,7 @@ use std::collections::VecDeque;
 use inquire::validator::Validation;
 use inquire::{Confirm, InquireError, Password, PasswordDisplayMode, Select, Text};
 
-use super::flow::{Answer, Question, QuestionKind};
+use super::question::{Answer, Question, QuestionKind};
 
 /// Why the wizard stopped without an outcome. Nothing has been applied in any case.
 #[derive(Debug, Clone, PartialEq, Eq)]
