@@ -189,7 +189,7 @@ fn a_failing_upgrade_restores_the_backend_and_the_maintenance_page() {
     assert!(out.contains("maintenance page on"), "{out}");
     // The backend is back on the old image with its replicas; maintenance is off.
     let d = env.backend();
-    assert_eq!(image(&d), "ghcr.io/sergio-bershadsky/odoo:18.0-20261101");
+    assert_eq!(image(&d), "ghcr.io/sergio-bershadsky/odoo:18.0-20260926");
     assert_eq!(d["spec"]["replicas"], 2);
     assert_eq!(
         env.obj("configmaps", "acme-odoo-nginx").unwrap()["data"],
@@ -198,7 +198,7 @@ fn a_failing_upgrade_restores_the_backend_and_the_maintenance_page() {
     // Scaled through the scale subresource (down, then back).
     assert!(env.server.count("patch", "deployments/scale") >= 2);
     let (values, history) = env.record();
-    assert_eq!(values["backend"]["image"]["tag"], "18.0-20261101");
+    assert_eq!(values["backend"]["image"]["tag"], "18.0-20260926");
     let last = history.last().unwrap();
     assert_eq!(last["kind"], "upgrade");
     assert_eq!(last["result"], "failed");
@@ -277,7 +277,7 @@ fn all_modules_without_update_list_or_backup() {
     // Same image: the record keeps the tag it had.
     assert_eq!(
         image(&env.backend()),
-        "ghcr.io/sergio-bershadsky/odoo:18.0-20261101"
+        "ghcr.io/sergio-bershadsky/odoo:18.0-20260926"
     );
 }
 

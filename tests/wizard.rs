@@ -488,7 +488,7 @@ fn invalid_answers_are_refused_with_the_reason_and_asked_again() {
             c("small"),
             enter(),
             t("latest"),
-            t("18.0-20261101"),
+            t("18.0-20260926"),
             yes(),
             yes(),
             t("quick-start"),
@@ -506,7 +506,7 @@ fn invalid_answers_are_refused_with_the_reason_and_asked_again() {
             "`Bad_Bucket` is not a valid bucket name: 3–63 lowercase letters, digits, '.' and '-', starting and ending with a letter or digit",
             "the database password is required",
             "`not-an-email` is not an e-mail address — write e.g. you@example.com",
-            "`latest` floats: a restart may run a different Odoo than the one you tested — pin a version tag such as 18.0-20261101",
+            "`latest` floats: a restart may run a different Odoo than the one you tested — pin a version tag such as 18.0-20260926",
             "`quick-start` is a built-in preset: choose another name so that the built-in stays available",
         ]
     );

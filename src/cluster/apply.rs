@@ -347,6 +347,13 @@ async fn dry_run(
     };
     for (o, (_, before)) in objects.iter().zip(existing) {
         let body = o.to_json();
+        // A Job kept as it is (same identity, not failed) changes nothing.
+        if let (Object::Job(_), Some(b)) = (o, before.as_ref())
+            && plan::job_action(b, &job_hash(o)) == JobAction::Keep
+        {
+            outcome.changes.push((o.key(), Change::Unchanged));
+            continue;
+        }
         // A Job whose spec changed cannot be patched; show the re-creation instead.
         // Nothing can be dry-run into a namespace that does not exist yet: all is new.
         let after = if !namespace_exists || (o.kind() == "Job" && before.is_some()) {
@@ -375,6 +382,20 @@ async fn dry_run(
     Ok(outcome)
 }
 
+/// The identity annotation of a rendered Job (empty for other objects).
+fn job_hash(o: &Object) -> String {
+    match o {
+        Object::Job(job) => job
+            .metadata
+            .annotations
+            .as_ref()
+            .and_then(|a| a.get(plan::SPEC_HASH))
+            .cloned()
+            .unwrap_or_default(),
+        _ => String::new(),
+    }
+}
+
 async fn apply_one(
     kube: &Kube,
     o: &Object,
@@ -385,16 +406,11 @@ async fn apply_one(
     let kind = kind_of(o);
     let body = o.to_json();
     let mut recreated = false;
-    if let (Object::Job(job), Some(existing)) = (o, before.as_ref()) {
-        let hash = job
-            .metadata
-            .annotations
-            .as_ref()
-            .and_then(|a| a.get(plan::SPEC_HASH))
-            .cloned()
-            .unwrap_or_default();
-        match plan::job_action(existing, &hash) {
-            JobAction::Keep => {}
+    if let (Object::Job(_), Some(existing)) = (o, before.as_ref()) {
+        match plan::job_action(existing, &job_hash(o)) {
+            // Same identity and not failed: leave the Job alone. Its template is
+            // immutable, and what lies outside its identity (the image) may differ.
+            JobAction::Keep => return Ok(Change::Unchanged),
             JobAction::WaitThenRecreate => {
                 wait_job_finished(kube, o.name(), opts.timeout, cancel).await?;
                 delete_and_wait(kube, kind, o.name(), false, cancel).await?;

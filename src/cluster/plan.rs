@@ -69,18 +69,19 @@ pub fn waves(objects: &[Object]) -> Vec<Wave> {
     out
 }
 
-/// Annotation holding a hash of a Job's spec: Jobs are immutable, so a changed spec
-/// means delete and re-create.
-pub const SPEC_HASH: &str = "odoo-tui/spec-hash";
+/// Annotation holding a Job's identity (see [`crate::render::JOB_SPEC_HASH`]).
+pub const SPEC_HASH: &str = crate::render::JOB_SPEC_HASH;
 
-/// Add [`SPEC_HASH`] to a Job's metadata.
+/// Add [`SPEC_HASH`] to a Job's metadata: a hash of its whole spec, unless the
+/// renderer already gave the Job a narrower identity.
 pub fn annotate(o: &mut Object) {
     if let Object::Job(job) = o {
         let spec = serde_json::to_string(&job.spec).unwrap_or_default();
         job.metadata
             .annotations
             .get_or_insert_with(Default::default)
-            .insert(SPEC_HASH.to_string(), template::checksum(&spec));
+            .entry(SPEC_HASH.to_string())
+            .or_insert_with(|| template::checksum(&spec));
     }
 }
 
@@ -296,6 +297,28 @@ mod tests {
         assert_eq!(names[6], ["Job/acme-odoo-smoke-check"]);
         assert_eq!(w[2].wait, WaitFor::Ready);
         assert_eq!(w[3].wait, WaitFor::Complete);
+    }
+
+    #[test]
+    fn a_jobs_own_identity_is_kept_others_get_their_specs_hash() {
+        let objects = render_quick_start();
+        let hash = |o: &Object| o.metadata().annotations.as_ref().unwrap()[SPEC_HASH].clone();
+        let init = objects
+            .iter()
+            .find(|o| o.name() == "acme-odoo-init")
+            .unwrap();
+        let rendered = hash(init);
+        let mut annotated = init.clone();
+        annotate(&mut annotated);
+        assert_eq!(hash(&annotated), rendered);
+        let mut smoke = objects
+            .iter()
+            .find(|o| o.name() == "acme-odoo-smoke-check")
+            .unwrap()
+            .clone();
+        assert!(smoke.metadata().annotations.is_none());
+        annotate(&mut smoke);
+        assert_eq!(hash(&smoke).len(), rendered.len());
     }
 
     #[test]

@@ -10,36 +10,116 @@ use super::common::{
     Ctx, env, restricted_container, restricted_default, restricted_pod, secret_env,
 };
 
-/// The first-boot script: initialise only an empty database, then set the admin
-/// user's password (a fresh Odoo's is `admin`). Every value comes from the environment.
-const INIT_SCRIPT: &str = r#"set -eu
-conf=/etc/odoo/odoo.conf
-initialised=$(psql -h "$DB_HOST" -p "$DB_PORT" -U "$DB_USER" -d "$DB_NAME" -tAc \
-  "SELECT 1 FROM information_schema.tables WHERE table_name = 'ir_module_module'" 2>/dev/null || true)
-if [ "$initialised" = "1" ]; then
-  echo "database $DB_NAME is already initialised: nothing to do"
+/// Shell helpers shared by the Odoo Jobs: `sql` runs one statement with `psql` against
+/// the instance's database and prints the rows (or, on failure, the error).
+const SQL_FN: &str = r#"sql() {
+  psql -X -q -v ON_ERROR_STOP=1 -At -h "$DB_HOST" -p "$DB_PORT" -U "$DB_USER" -d "$DB_NAME" -c "$1" 2>&1
+}
+"#;
+
+/// The first-boot script (see docs/ARCHITECTURE.md, "First boot"). Completion is explicit:
+/// every first-boot module `installed` and the marker `odoo_tui.initialised` that the admin
+/// step writes in the same transaction as the admin's password. Anything else resumes:
+/// `-i` continues modules Odoo left `to install`. A database that does not exist yet is
+/// the only error read as "not initialised"; every other `psql` error stops the Job
+/// before anything is changed. Every value comes from the environment.
+const INIT_SCRIPT_HEAD: &str = r#"set -eu
+case "$INIT_MODULES" in
+  ''|*[!a-z0-9_,]*) echo "INIT_MODULES must be module names separated by commas, not '$INIT_MODULES'" >&2; exit 2 ;;
+esac
+if ! command -v psql >/dev/null 2>&1; then
+  echo "psql is not in the image: cannot tell whether database $DB_NAME is initialised, so nothing is changed" >&2
+  exit 1
+fi
+"#;
+
+const INIT_SCRIPT_STATE: &str = r#"installed=""
+marker=""
+if probe=$(sql "SELECT to_regclass('ir_module_module') IS NOT NULL, to_regclass('ir_config_parameter') IS NOT NULL"); then
+  if [ "${probe%%|*}" = "t" ]; then
+    installed=$(sql "SELECT name FROM ir_module_module WHERE state = 'installed'") || { echo "$installed" >&2; exit 1; }
+  fi
+  if [ "${probe##*|}" = "t" ]; then
+    marker=$(sql "SELECT value FROM ir_config_parameter WHERE key = 'odoo_tui.initialised'") || { echo "$marker" >&2; exit 1; }
+  fi
+else
+  case "$probe" in
+    *"database \"$DB_NAME\" does not exist"*)
+      echo "database $DB_NAME does not exist yet: Odoo creates it" ;;
+    *)
+      echo "cannot read database $DB_NAME at $DB_HOST:$DB_PORT as $DB_USER; nothing was changed:" >&2
+      echo "$probe" >&2
+      exit 1 ;;
+  esac
+fi
+missing=""
+for m in $(echo "$INIT_MODULES" | tr ',' ' '); do
+  if ! printf '%s\n' "$installed" | grep -qx "$m"; then
+    missing="${missing:+$missing,}$m"
+  fi
+done
+if [ -n "$marker" ] && [ -z "$missing" ]; then
+  echo "database $DB_NAME is initialised (since $marker): nothing to do"
   exit 0
 fi
-echo "initialising database $DB_NAME with modules $INIT_MODULES"
-odoo -c "$conf" -d "$DB_NAME" -i "$INIT_MODULES" $DEMO_FLAG --load-language="$INIT_LANG" --stop-after-init --no-http --workers=0
-echo "setting the password of the admin user"
-odoo shell -c "$conf" -d "$DB_NAME" --no-http --workers=0 <<'PY'
+"#;
+
+const INIT_SCRIPT_INSTALL: &str = r#"if [ -n "$missing" ]; then
+  if [ -z "$marker" ]; then
+    echo "initialising database $DB_NAME: installing $missing"
+    odoo -c "$ODOO_RC" -d "$DB_NAME" -i "$missing" $DEMO_FLAG --load-language="$INIT_LANG" --stop-after-init --no-http --workers=0
+  else
+    echo "database $DB_NAME is initialised; installing the first-boot modules it lacks: $missing"
+    odoo -c "$ODOO_RC" -d "$DB_NAME" -i "$missing" $DEMO_FLAG --stop-after-init --no-http --workers=0
+  fi
+fi
+"#;
+
+const INIT_SCRIPT_ADMIN: &str = r#"if [ -z "$marker" ]; then
+  echo "setting the admin user's login, password and language"
+  odoo shell -c "$ODOO_RC" -d "$DB_NAME" --no-http --workers=0 <<'PY'
+# odoo-tui step: admin
 import os
+from odoo import fields
 admin = env.ref("base.user_admin")
 vals = {"password": os.environ["ODOO_ADMIN_PASSWORD"], "login": os.environ["ODOO_ADMIN_LOGIN"]}
 if os.environ.get("ODOO_ADMIN_EMAIL"):
     vals["email"] = os.environ["ODOO_ADMIN_EMAIL"]
+lang = os.environ.get("INIT_LANG", "")
+if lang and env["res.lang"].search([("code", "=", lang), ("active", "=", True)]):
+    vals["lang"] = lang
+    env.ref("base.main_company").partner_id.write({"lang": lang})
 admin.write(vals)
+# The marker goes in the same transaction: completion is never recorded without the admin.
+env["ir.config_parameter"].sudo().set_param("odoo_tui.initialised", str(fields.Datetime.now()))
 env.cr.commit()
 print("admin user updated")
 PY
+fi
+"#;
+
+const INIT_SCRIPT_VERIFY: &str = r#"installed=$(sql "SELECT name FROM ir_module_module WHERE state = 'installed'") || { echo "$installed" >&2; exit 1; }
+for m in $(echo "$INIT_MODULES" | tr ',' ' '); do
+  if ! printf '%s\n' "$installed" | grep -qx "$m"; then
+    echo "module $m is not installed after odoo finished: first boot is not complete" >&2
+    exit 1
+  fi
+done
+marker=$(sql "SELECT value FROM ir_config_parameter WHERE key = 'odoo_tui.initialised'") || { echo "$marker" >&2; exit 1; }
+if [ -z "$marker" ]; then
+  echo "the admin step left no marker: first boot is not complete" >&2
+  exit 1
+fi
 echo "database $DB_NAME initialised"
 "#;
 
-/// Upsert the `fs.storage` record; the S3 keys stay in the environment
-/// (`eval_options_from_env` resolves `$VAR` at run time).
-const STORAGE_SCRIPT: &str = r#"set -eu
-odoo shell -c /etc/odoo/odoo.conf -d "$DB_NAME" --no-http --workers=0 <<'PY'
+/// Upsert the `fs.storage` record, then move every attachment that is not in it yet
+/// (the files first boot wrote to the local filestore) into it with fs_attachment's
+/// `force_storage`; the S3 keys stay in the environment (`eval_options_from_env`
+/// resolves `$VAR` at run time).
+const STORAGE_STEP: &str = r#"echo "configuring the S3 filestore and moving attachments into it"
+odoo shell -c "$ODOO_RC" -d "$DB_NAME" --no-http --workers=0 <<'PY'
+# odoo-tui step: storage
 import json, os
 Storage = env["fs.storage"]
 code = os.environ["FS_STORAGE_CODE"]
@@ -65,9 +145,75 @@ if existing:
 else:
     Storage.create(vals)
     print("created fs.storage " + code)
+# fs_attachment caches the default storage per registry: drop it so the move sees the new one.
+env.registry.clear_cache()
+env["ir.attachment"].with_context(storage_location=code).force_storage()
 env.cr.commit()
+print("attachments moved to fs.storage " + code)
 PY
 "#;
+
+/// Fails unless every attachment's file exists (local filestore or fs.storage).
+const CHECK_FILES_STEP: &str = r#"echo "checking that every attachment's file exists"
+odoo shell -c "$ODOO_RC" -d "$DB_NAME" --no-http --workers=0 <<'PY'
+# odoo-tui step: check-files
+import os
+Attachment = env["ir.attachment"].sudo().with_context(active_test=False)
+# res_field on both sides: ir.attachment's _search otherwise hides field attachments.
+domain = [("store_fname", "!=", False), "|", ("res_field", "=", False), ("res_field", "!=", False)]
+missing = []
+for att in Attachment.search(domain):
+    fname = att.store_fname
+    if "://" in fname and hasattr(att, "_fs_parse_store_fname"):
+        fs, _code, path = att._fs_parse_store_fname(fname)
+        found = fs.exists(path)
+    else:
+        found = os.path.exists(att._full_path(fname))
+    if not found:
+        missing.append(fname)
+print("attachments whose file is missing: %d" % len(missing))
+if missing:
+    raise SystemExit("attachments point at missing files: " + ", ".join(missing[:20]))
+PY
+"#;
+
+/// The init Job's script: with S3 the storage step runs in the same pod, so the files
+/// `-i` wrote to the local filestore still exist when they are moved to the bucket.
+pub fn init_script(s3: bool) -> String {
+    let mut s = String::from(INIT_SCRIPT_HEAD);
+    s.push_str(SQL_FN);
+    s.push_str(INIT_SCRIPT_STATE);
+    s.push_str(INIT_SCRIPT_INSTALL);
+    if s3 {
+        s.push_str(STORAGE_STEP);
+    }
+    s.push_str(CHECK_FILES_STEP);
+    s.push_str(INIT_SCRIPT_ADMIN);
+    s.push_str(INIT_SCRIPT_VERIFY);
+    s
+}
+
+/// The storage-init Job's script: installs the S3 modules an existing database lacks,
+/// then the storage step and the files check.
+pub fn storage_script() -> String {
+    let mut s = String::from("set -eu\n");
+    s.push_str(SQL_FN);
+    s.push_str(
+        r#"installed=$(sql "SELECT name FROM ir_module_module WHERE state = 'installed'") || {
+  echo "cannot read the modules of database $DB_NAME; nothing was changed:" >&2
+  echo "$installed" >&2
+  exit 1
+}
+if ! printf '%s\n' "$installed" | grep -qx fs_attachment_s3; then
+  echo "installing fs_attachment_s3 on database $DB_NAME"
+  odoo -c "$ODOO_RC" -d "$DB_NAME" -i fs_attachment_s3 --stop-after-init --no-http --workers=0
+fi
+"#,
+    );
+    s.push_str(STORAGE_STEP);
+    s.push_str(CHECK_FILES_STEP);
+    s
+}
 
 pub fn render(ctx: &Ctx<'_>) -> Vec<Object> {
     let mut out = Vec::new();
@@ -167,6 +313,9 @@ pub fn init_modules(ctx: &Ctx<'_>) -> Vec<String> {
     mods
 }
 
+/// Where odoo.conf is mounted in every Odoo container (the image's `ODOO_RC` too).
+const ODOO_RC: &str = "/etc/odoo/odoo.conf";
+
 fn db_env(ctx: &Ctx<'_>) -> Vec<k8s_openapi::api::core::v1::EnvVar> {
     let d = &ctx.d;
     vec![
@@ -177,14 +326,95 @@ fn db_env(ctx: &Ctx<'_>) -> Vec<k8s_openapi::api::core::v1::EnvVar> {
     ]
 }
 
+/// Names of the env vars that decide what a first boot does: the init Job is re-run
+/// (deleted and re-created) only when one of them, or the script, changes. The image tag,
+/// resources and `backend.env` are left out: a new image does not make an initialised
+/// database need a first boot again.
+const INIT_IDENTITY_ENV: &[&str] = &[
+    "DB_HOST",
+    "DB_PORT",
+    "DB_USER",
+    "DB_NAME",
+    "INIT_MODULES",
+    "INIT_LANG",
+    "DEMO_FLAG",
+    "ODOO_ADMIN_LOGIN",
+    "ODOO_ADMIN_EMAIL",
+    "ODOO_ADMIN_PASSWORD",
+    "FS_STORAGE_CODE",
+    "FS_STORAGE_DIRECTORY",
+    "AWS_ENDPOINT_URL",
+];
+
+/// Same for storage-init: the storage settings and the database, not the image.
+const STORAGE_IDENTITY_ENV: &[&str] = &[
+    "DB_HOST",
+    "DB_PORT",
+    "DB_USER",
+    "DB_NAME",
+    "FS_STORAGE_CODE",
+    "FS_STORAGE_NAME",
+    "FS_STORAGE_DIRECTORY",
+    "FS_STORAGE_DEFAULT",
+    "FS_STORAGE_OPTIMIZE_DIR",
+    "FS_STORAGE_AUTOVACUUM",
+    "AWS_ENDPOINT_URL",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+];
+
+/// A hash of the container's command and of the named env vars (values or the Secret
+/// keys they come from), put on the Job as [`super::JOB_SPEC_HASH`]: the apply engine
+/// re-creates a finished Job only when this changes.
+fn identity(c: &Container, names: &[&str]) -> String {
+    let env: Vec<_> = c
+        .env
+        .iter()
+        .flatten()
+        .filter(|e| names.contains(&e.name.as_str()))
+        .collect();
+    let text = serde_json::to_string(&(&c.command, env)).unwrap_or_default();
+    super::template::checksum(&text)
+}
+
+fn with_identity(mut job: Object, hash: String) -> Object {
+    if let Object::Job(j) = &mut job {
+        j.metadata
+            .annotations
+            .get_or_insert_with(Default::default)
+            .insert(super::JOB_SPEC_HASH.to_string(), hash);
+    }
+    job
+}
+
+/// The env of the storage step: which `fs.storage` record to upsert.
+fn storage_env(ctx: &Ctx<'_>) -> Vec<k8s_openapi::api::core::v1::EnvVar> {
+    let s = &ctx.v.backend.storage_init;
+    let flag = |b: bool| if b { "1" } else { "0" };
+    let dir = if s.directory_path.is_empty() {
+        ctx.d.s3_bucket.clone()
+    } else {
+        s.directory_path.clone()
+    };
+    vec![
+        env("FS_STORAGE_CODE", s.code.clone()),
+        env("FS_STORAGE_NAME", s.name.clone()),
+        env("FS_STORAGE_DIRECTORY", dir),
+        env("FS_STORAGE_DEFAULT", flag(s.use_as_default)),
+        env("FS_STORAGE_OPTIMIZE_DIR", flag(s.optimize_directory_path)),
+        env("FS_STORAGE_AUTOVACUUM", flag(s.autovacuum_gc)),
+    ]
+}
+
 fn init(ctx: &Ctx<'_>) -> Vec<Object> {
     let i = &ctx.v.backend.init_db;
     if !i.enabled {
         return vec![];
     }
     let mut c = odoo_container(ctx, "init", &ctx.v.backend.image);
-    c.command = Some(vec!["sh".into(), "-c".into(), INIT_SCRIPT.into()]);
+    c.command = Some(vec!["sh".into(), "-c".into(), init_script(ctx.d.s3)]);
     let e = c.env.get_or_insert_with(Vec::new);
+    e.push(env("ODOO_RC", ODOO_RC));
     e.extend(db_env(ctx));
     e.push(env("INIT_MODULES", init_modules(ctx).join(",")));
     e.push(env("INIT_LANG", i.language.clone()));
@@ -203,15 +433,23 @@ fn init(ctx: &Ctx<'_>) -> Vec<Object> {
         &ctx.d.admin_secret.0,
         &ctx.d.admin_secret.1,
     ));
+    if ctx.d.s3 {
+        e.extend(storage_env(ctx));
+    }
     c.resources = Some(ctx.v.backend.auto_upgrade.resources.clone());
-    let spec = odoo_pod_spec(ctx, c, Some("Never"), false);
-    vec![job(
-        ctx,
-        format!("{}-init", ctx.fullname()),
-        "init",
-        i.backoff_limit,
-        i.active_deadline_seconds,
-        spec,
+    let hash = identity(&c, INIT_IDENTITY_ENV);
+    // The backend's filestore, where it has one: what `-i` writes must outlive the pod.
+    let spec = odoo_pod_spec(ctx, c, Some("Never"), true);
+    vec![with_identity(
+        job(
+            ctx,
+            format!("{}-init", ctx.fullname()),
+            "init",
+            i.backoff_limit,
+            i.active_deadline_seconds,
+            spec,
+        ),
+        hash,
     )]
 }
 
@@ -220,34 +458,25 @@ fn storage_init(ctx: &Ctx<'_>) -> Vec<Object> {
     if !(ctx.d.s3 && s.enabled) {
         return vec![];
     }
-    let flag = |b: bool| if b { "1" } else { "0" };
     let mut c = odoo_container(ctx, "storage-init", &ctx.v.backend.image);
-    c.command = Some(vec!["sh".into(), "-c".into(), STORAGE_SCRIPT.into()]);
-    let dir = if s.directory_path.is_empty() {
-        ctx.d.s3_bucket.clone()
-    } else {
-        s.directory_path.clone()
-    };
+    c.command = Some(vec!["sh".into(), "-c".into(), storage_script()]);
     let e = c.env.get_or_insert_with(Vec::new);
+    e.push(env("ODOO_RC", ODOO_RC));
     e.extend(db_env(ctx));
-    e.push(env("FS_STORAGE_CODE", s.code.clone()));
-    e.push(env("FS_STORAGE_NAME", s.name.clone()));
-    e.push(env("FS_STORAGE_DIRECTORY", dir));
-    e.push(env("FS_STORAGE_DEFAULT", flag(s.use_as_default)));
-    e.push(env(
-        "FS_STORAGE_OPTIMIZE_DIR",
-        flag(s.optimize_directory_path),
-    ));
-    e.push(env("FS_STORAGE_AUTOVACUUM", flag(s.autovacuum_gc)));
+    e.extend(storage_env(ctx));
     c.resources = Some(ctx.v.backend.resources.clone());
-    let spec = odoo_pod_spec(ctx, c, Some("Never"), false);
-    vec![job(
-        ctx,
-        format!("{}-storage-init", ctx.fullname()),
-        "storage-init",
-        s.backoff_limit,
-        s.active_deadline_seconds,
-        spec,
+    let hash = identity(&c, STORAGE_IDENTITY_ENV);
+    let spec = odoo_pod_spec(ctx, c, Some("Never"), true);
+    vec![with_identity(
+        job(
+            ctx,
+            format!("{}-storage-init", ctx.fullname()),
+            "storage-init",
+            s.backoff_limit,
+            s.active_deadline_seconds,
+            spec,
+        ),
+        hash,
     )]
 }
 
@@ -671,6 +900,59 @@ mod upgrade_tests {
                 Some(&["ALL".to_string()][..])
             );
         }
+    }
+
+    fn init_identity(sets: &[&str]) -> String {
+        with(sets, |ctx| {
+            init(ctx)[0].metadata().annotations.as_ref().unwrap()[crate::render::JOB_SPEC_HASH]
+                .clone()
+        })
+    }
+
+    #[test]
+    fn the_init_jobs_identity_ignores_the_image_and_unrelated_env() {
+        let base = init_identity(&[]);
+        assert_eq!(
+            base,
+            init_identity(&[
+                "backend.image.tag=18.0-20260908",
+                "backend.env[0].name=FEATURE",
+                "backend.env[0].value=on",
+                "backend.autoUpgrade.resources.limits.memory=5Gi",
+            ])
+        );
+        assert_ne!(base, init_identity(&["backend.initDb.modules={sale}"]));
+        assert_ne!(base, init_identity(&["postgresql.auth.database=other"]));
+        assert_ne!(base, init_identity(&["backend.initDb.language=fr_FR"]));
+    }
+
+    #[test]
+    fn init_and_storage_init_mount_the_backends_filestore_pvc() {
+        with(&["minio.enabled=false"], |ctx| {
+            let p = pod(&init(ctx)[0]).clone();
+            let data = p
+                .volumes
+                .iter()
+                .flatten()
+                .find(|v| v.name == "data")
+                .unwrap();
+            assert_eq!(
+                data.persistent_volume_claim.as_ref().unwrap().claim_name,
+                "acme-odoo-backend-data"
+            );
+        });
+        with(&["backend.persistence.enabled=true"], |ctx| {
+            for job in [&init(ctx)[0], &storage_init(ctx)[0]] {
+                let p = pod(job);
+                let data = p
+                    .volumes
+                    .iter()
+                    .flatten()
+                    .find(|v| v.name == "data")
+                    .unwrap();
+                assert!(data.persistent_volume_claim.is_some(), "{}", job.name());
+            }
+        });
     }
 
     #[test]

@@ -31,6 +31,12 @@ pub mod ops_parts {
 
 use crate::values::Values;
 
+/// Annotation holding the identity of a Job: Jobs are immutable, so the apply engine
+/// deletes and re-creates a finished Job whose identity changed. The renderer sets it
+/// where only part of the spec matters (init, storage-init); otherwise it is a hash of
+/// the whole spec.
+pub const JOB_SPEC_HASH: &str = "odoo-tui/spec-hash";
+
 /// Credentials the renderer writes into chart-managed Secrets. Generated ones are
 /// produced outside the renderer (random) or read back from the cluster.
 #[derive(Clone, Default, PartialEq, Eq)]

@@ -23,6 +23,22 @@ fn defaults_load_and_match_the_documented_corrections() {
     assert!(!v.minio.image.digest.is_empty());
 }
 
+/// The image `ghcr.io/sergio-bershadsky/odoo` is built by the repository
+/// `sergio-bershadsky/docker` (folder `odoo/`) and tagged `<branch>-<Odoo nightly date>`;
+/// the newest 18.0 tags of its published list (2026-09-29). The default must be one of
+/// them: a tag that was never published fails every pull.
+const PUBLISHED_18_TAGS: &[&str] = &["18.0-20260926", "18.0-20260908", "18.0-20260817"];
+
+#[test]
+fn the_default_backend_image_tag_is_a_published_one() {
+    let v = defaults();
+    assert!(
+        PUBLISHED_18_TAGS.contains(&v.backend.image.tag.as_str()),
+        "{}",
+        v.backend.image.tag
+    );
+}
+
 #[test]
 fn the_charts_own_values_file_loads_unchanged() {
     let text = include_str!("../../../shared/seed/chart-values-0.6.0.yaml");

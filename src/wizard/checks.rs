@@ -346,7 +346,7 @@ pub fn image_tag(s: &str) -> Result<String, String> {
     let t = s.trim();
     if t == "latest" {
         return Err(
-            "`latest` floats: a restart may run a different Odoo than the one you tested — pin a version tag such as 18.0-20261101"
+            "`latest` floats: a restart may run a different Odoo than the one you tested — pin a version tag such as 18.0-20260926"
                 .into(),
         );
     }
@@ -359,7 +359,7 @@ pub fn image_tag(s: &str) -> Result<String, String> {
         Ok(t.to_string())
     } else {
         Err(format!(
-            "`{t}` is not an image tag: up to 128 letters, digits, '_', '.' and '-', e.g. 18.0-20261101"
+            "`{t}` is not an image tag: up to 128 letters, digits, '_', '.' and '-', e.g. 18.0-20260926"
         ))
     }
 }
@@ -446,7 +446,7 @@ mod tests {
         assert!(memory("2").unwrap_err().contains("too little"));
         assert!(memory("lots").is_err());
         assert!(image_tag("latest").is_err());
-        assert!(image_tag("18.0-20261101").is_ok());
+        assert!(image_tag("18.0-20260926").is_ok());
         assert!(image_repository("odoo:18").unwrap_err().contains("tag"));
         assert!(image_repository("registry:5000/odoo").is_ok());
     }

@@ -30,7 +30,7 @@ pub(in crate::wizard) const IMAGE_TAG: Entry = Entry {
         Asked::new(
             text(Some(s.image().1)),
             "Image tag",
-            "A pinned version tag of that image (not `latest`, which changes under you), e.g. 18.0-20261101.",
+            "A pinned version tag of that image (not `latest`, which changes under you), e.g. 18.0-20260926.",
         )
     },
     take: |s, input, _| {
