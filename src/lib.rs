@@ -17,6 +17,7 @@ pub mod plain;
 pub mod presets;
 pub mod render;
 pub mod status;
+pub mod text;
 pub mod tui;
 pub mod upgrade;
 pub mod values;

@@ -4,6 +4,7 @@
 use serde_json::json;
 
 use crate::status::{ComponentStatus, Failure, InstanceStatus, Overall};
+use crate::text::safe_line;
 
 /// What makes a component line worth printing again.
 fn key(c: &ComponentStatus) -> impl PartialEq + use<'_> {
@@ -44,7 +45,14 @@ pub fn component_line(c: &ComponentStatus) -> String {
     match &c.failure {
         Some(f) => {
             let sev = if f.terminal { "" } else { " (transient)" };
-            format!("{base}  {}{sev}: {}", f.reason, f.next_step)
+            let line = match &f.cause {
+                Some(cause) => format!(
+                    "{base}  {}{sev}: {} — {}",
+                    f.reason, cause.summary, f.next_step
+                ),
+                None => format!("{base}  {}{sev}: {}", f.reason, f.next_step),
+            };
+            safe_line(&line)
         }
         None => base,
     }
@@ -78,8 +86,11 @@ fn component_json(c: &ComponentStatus) -> serde_json::Value {
         v["reason"] = json!(f.reason);
         v["terminal"] = json!(f.terminal);
         v["object"] = json!(f.object);
-        v["detail"] = json!(f.detail);
+        v["detail"] = json!(safe_line(&f.detail));
         v["next_step"] = json!(f.next_step);
+        if let Some(cause) = &f.cause {
+            v["cause"] = json!(cause);
+        }
     }
     v
 }
@@ -111,13 +122,23 @@ pub fn failure_report(f: &Failure) -> Vec<String> {
     if let Some(image) = &f.image {
         lines.push(format!("  image:     {image}"));
     }
+    if let Some(cause) = &f.cause {
+        let retry = if cause.retryable {
+            ""
+        } else {
+            " (retrying cannot fix it)"
+        };
+        lines.push(format!("  cause:     {}{retry}", cause.summary));
+    }
     lines.push(format!("  detail:    {}", f.detail));
     lines.push(format!("  next step: {}", f.next_step));
     if !f.log_lines.is_empty() {
         lines.push("  last log lines:".into());
         lines.extend(f.log_lines.iter().map(|l| format!("    {l}")));
     }
-    lines
+    // Everything here may come from a log or a cluster message: never let it act on the
+    // terminal.
+    lines.into_iter().map(|l| safe_line(&l)).collect()
 }
 
 #[cfg(test)]
@@ -209,5 +230,62 @@ mod tests {
                 .any(|l| l.starts_with("  next step: the upgrade failed"))
         );
         assert!(lines.last().unwrap().contains("NotNullViolation"));
+    }
+}
+
+#[cfg(test)]
+mod safety_tests {
+    use super::*;
+    use crate::status::tests::fixture;
+    use crate::status::{Component, instance_status};
+
+    #[test]
+    fn escape_sequences_in_logs_and_events_never_reach_plain_or_json_output() {
+        let mut snap = fixture("crash-loop");
+        let pod = snap.logs.keys().next().unwrap().clone();
+        snap.logs.get_mut(&pod).unwrap().push(
+            "\u{1b}]0;owned\u{7}psycopg2.OperationalError: FATAL:  password authentication failed for user \"odoo\"\u{1b}[2J".into(),
+        );
+        for e in &mut snap.events {
+            e.message = Some(format!(
+                "{}\u{1b}[1A\u{9b}2J",
+                e.message.clone().unwrap_or_default()
+            ));
+        }
+        let status = instance_status(&snap);
+        let backend = status.component(Component::Backend).unwrap();
+        let f = backend.failure.as_ref().unwrap();
+        let mut out = failure_report(f);
+        out.extend(changes(None, &status));
+        out.extend(json_changes(None, &status));
+        for line in &out {
+            assert!(
+                !line
+                    .chars()
+                    .any(|c| c.is_control() || ('\u{80}'..='\u{9f}').contains(&c)),
+                "{line:?}"
+            );
+        }
+        assert!(
+            out.iter()
+                .any(|l| l.contains("password authentication failed"))
+        );
+        assert!(
+            out.iter()
+                .any(|l| l.contains("cause:     PostgreSQL refused the password of user \"odoo\""))
+        );
+    }
+
+    #[test]
+    fn json_lines_carry_the_cause() {
+        let lines = json_changes(None, &instance_status(&fixture("crash-loop")));
+        let backend: serde_json::Value = lines
+            .iter()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+            .find(|v| v["component"] == "backend")
+            .unwrap();
+        assert_eq!(backend["cause"]["kind"], "password-authentication-failed");
+        assert_eq!(backend["cause"]["retryable"], false);
+        assert_eq!(backend["cause"]["facts"]["user"], "odoo");
     }
 }

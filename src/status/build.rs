@@ -97,6 +97,8 @@ fn pod_failures(input: &Snapshot, c: Component, pods: &[&Pod]) -> Vec<Failure> {
                 component: c,
                 events: &input.events,
                 logs: input.logs.get(pods::name(p)),
+                workers: input.workers,
+                bucket: input.bucket.as_deref(),
             };
             pods::failure(p, &ctx)
         })
@@ -346,10 +348,22 @@ fn enrich_job_failure(f: &mut Failure, pods: &[&Pod], input: &Snapshot) {
         .as_ref()
         .and_then(|s| s.container_statuses.as_ref())
         .and_then(|cs| {
-            cs.iter()
-                .find_map(|c| c.state.as_ref()?.terminated.as_ref())
+            cs.iter().find_map(|c| {
+                let t = c.state.as_ref()?.terminated.as_ref()?;
+                Some((c.name.as_str(), t))
+            })
         });
-    if let Some(t) = terminated {
+    let logs = input.logs.get(pods::name(last));
+    f.cause = pods::cause(
+        last,
+        terminated.map_or("", |(n, _)| n),
+        terminated.map(|(_, t)| t),
+        logs,
+        f.component,
+        input.workers,
+        input.bucket.as_deref(),
+    );
+    if let Some((_, t)) = terminated {
         f.exit_code = Some(t.exit_code);
         let why = t.reason.as_deref().unwrap_or("Error");
         f.detail = format!(
@@ -359,8 +373,9 @@ fn enrich_job_failure(f: &mut Failure, pods: &[&Pod], input: &Snapshot) {
             t.exit_code
         );
     }
-    if let Some(lines) = input.logs.get(pods::name(last)) {
-        f.log_lines = lines[lines.len().saturating_sub(pods::LOG_LINES)..].to_vec();
+    if let Some(lines) = logs {
+        f.log_lines =
+            crate::text::safe_lines(&lines[lines.len().saturating_sub(pods::LOG_LINES)..]);
     }
 }
 
@@ -383,7 +398,11 @@ fn pick(mut candidates: Vec<Failure>, input: &Snapshot) -> Option<Failure> {
     candidates.sort_by_key(|f| (!f.terminal, if f.terminal { 0 } else { rank(f.reason) }));
     let mut f = candidates.into_iter().next()?;
     let ns = namespace(input);
-    f.next_step = next_step::next_step(&f, &ns);
+    // A known cause names the fix; the reason's generic next step is the fallback.
+    f.next_step = match &f.cause {
+        Some(c) => c.next_step.clone(),
+        None => next_step::next_step(&f, &ns),
+    };
     Some(f)
 }
 

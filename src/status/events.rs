@@ -3,6 +3,8 @@
 use k8s_openapi::api::core::v1::Event;
 use serde::{Deserialize, Serialize};
 
+use crate::text::safe_line;
+
 /// The time an event last happened (unix seconds), from the newest field a cluster set.
 pub fn event_time(e: &Event) -> Option<i64> {
     e.last_timestamp
@@ -56,14 +58,16 @@ impl From<&Event> for EventLine {
         let o = &e.involved_object;
         EventLine {
             time: event_time(e),
-            type_: e.type_.clone().unwrap_or_else(|| "Normal".into()),
-            reason: e.reason.clone().unwrap_or_default(),
-            object: format!(
+            type_: safe_line(e.type_.as_deref().unwrap_or("Normal")),
+            reason: safe_line(e.reason.as_deref().unwrap_or_default()),
+            object: safe_line(&format!(
                 "{}/{}",
                 o.kind.as_deref().unwrap_or("?"),
                 o.name.as_deref().unwrap_or("?")
-            ),
-            message: e.message.clone().unwrap_or_default().trim().to_string(),
+            )),
+            // Event messages are written by any controller or user: never let one act on
+            // the terminal.
+            message: safe_line(e.message.as_deref().unwrap_or_default().trim()),
             count: e.count.unwrap_or(1),
         }
     }

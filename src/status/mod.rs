@@ -3,6 +3,7 @@
 //! the [`Snapshot`].
 
 mod build;
+pub mod cause;
 mod events;
 mod model;
 mod next_step;
@@ -19,6 +20,7 @@ use k8s_openapi::api::core::v1::{Event, PersistentVolumeClaim, Pod};
 use serde::Deserialize;
 
 pub use build::instance_status;
+pub use cause::{Cause, CauseKind, Evidence, Facts, classify};
 pub use events::{EventLine, event_lines};
 pub use model::{
     Component, ComponentKind, ComponentStatus, Failure, HistoryEntry, HistoryKind, HistoryResult,
@@ -52,6 +54,11 @@ pub struct Snapshot {
     pub expected: Vec<Component>,
     /// The current time (unix seconds), for pod ages.
     pub now: i64,
+    /// Odoo's worker count, when the caller knows the values (names it in an OOM cause).
+    pub workers: Option<i64>,
+    /// The instance's S3 bucket, when the caller knows the values (an S3 error rarely
+    /// names it).
+    pub bucket: Option<String>,
 }
 
 /// The first terminal failure (in rollout order) among the counted components, for

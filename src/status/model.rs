@@ -220,6 +220,10 @@ pub struct Failure {
     /// The last log lines of the failing pod, when the watcher supplied them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub log_lines: Vec<String>,
+    /// The known cause read from the log lines and the container's state, when the
+    /// classifier recognises it (see [`super::cause`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cause: Option<super::cause::Cause>,
 }
 
 /// One pod of a component.

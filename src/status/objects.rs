@@ -78,13 +78,14 @@ fn failure(
         component,
         object,
         reason,
-        detail,
+        detail: crate::text::safe_line(&detail),
         terminal,
         next_step: String::new(),
         image: None,
         exit_code: None,
         restarts: None,
         log_lines: Vec::new(),
+        cause: None,
     }
 }
 

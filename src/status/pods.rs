@@ -117,6 +117,47 @@ pub struct PodContext<'a> {
     pub component: Component,
     pub events: &'a [Event],
     pub logs: Option<&'a Vec<String>>,
+    /// Odoo's worker count, when known (for the OOM cause).
+    pub workers: Option<i64>,
+    /// The instance's bucket, when known (for S3 causes).
+    pub bucket: Option<&'a str>,
+}
+
+/// The memory limit of the pod's container `name`, as its spec gives it.
+pub fn memory_limit<'a>(pod: &'a Pod, name: &str) -> Option<&'a str> {
+    let spec = pod.spec.as_ref()?;
+    spec.containers
+        .iter()
+        .chain(spec.init_containers.iter().flatten())
+        .find(|c| c.name == name)?
+        .resources
+        .as_ref()?
+        .limits
+        .as_ref()?
+        .get("memory")
+        .map(|q| q.0.as_str())
+}
+
+/// The cause of a container's failure, from its log tail and how it last ended.
+pub fn cause(
+    pod: &Pod,
+    container: &str,
+    term: Option<&k8s_openapi::api::core::v1::ContainerStateTerminated>,
+    logs: Option<&Vec<String>>,
+    component: Component,
+    workers: Option<i64>,
+    bucket: Option<&str>,
+) -> Option<super::cause::Cause> {
+    let log = logs.map(Vec::as_slice).unwrap_or_default();
+    super::cause::classify(&super::cause::Evidence {
+        log: &log[log.len().saturating_sub(LOG_LINES * 2)..],
+        reason: term.and_then(|t| t.reason.as_deref()),
+        exit_code: term.map(|t| t.exit_code),
+        memory_limit: memory_limit(pod, container),
+        workers,
+        component: Some(component),
+        bucket,
+    })
 }
 
 /// The most important reason this pod is not progressing, if any.
@@ -139,19 +180,38 @@ fn base(
         component: ctx.component,
         object: format!("Pod/{}", name(pod)),
         reason,
-        detail,
+        detail: crate::text::safe_line(&detail),
         terminal,
         next_step: String::new(),
         image: None,
         exit_code: None,
         restarts: None,
         log_lines: Vec::new(),
+        cause: None,
     }
 }
 
+/// The last log lines, terminal-safe.
 fn last_logs(ctx: &PodContext<'_>) -> Vec<String> {
     let lines = ctx.logs.map(Vec::as_slice).unwrap_or_default();
-    lines[lines.len().saturating_sub(LOG_LINES)..].to_vec()
+    crate::text::safe_lines(&lines[lines.len().saturating_sub(LOG_LINES)..])
+}
+
+fn container_cause(
+    pod: &Pod,
+    c: &ContainerStatus,
+    term: Option<&k8s_openapi::api::core::v1::ContainerStateTerminated>,
+    ctx: &PodContext<'_>,
+) -> Option<super::cause::Cause> {
+    cause(
+        pod,
+        &c.name,
+        term,
+        ctx.logs,
+        ctx.component,
+        ctx.workers,
+        ctx.bucket,
+    )
 }
 
 fn container_failure(pod: &Pod, c: &ContainerStatus, ctx: &PodContext<'_>) -> Option<Failure> {
@@ -197,6 +257,7 @@ fn container_failure(pod: &Pod, c: &ContainerStatus, ctx: &PodContext<'_>) -> Op
                 f.exit_code = exit;
                 f.restarts = Some(c.restart_count);
                 f.log_lines = last_logs(ctx);
+                f.cause = container_cause(pod, c, last_term, ctx);
                 return Some(f);
             }
             _ => {}
@@ -221,6 +282,7 @@ fn container_failure(pod: &Pod, c: &ContainerStatus, ctx: &PodContext<'_>) -> Op
         f.exit_code = Some(term.exit_code);
         f.restarts = Some(c.restart_count);
         f.log_lines = last_logs(ctx);
+        f.cause = container_cause(pod, c, Some(term), ctx);
         f
     })
 }

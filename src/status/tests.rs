@@ -172,10 +172,13 @@ fn crash_loop_has_exit_code_logs_and_is_terminal_after_three_restarts() {
     );
     assert_eq!(f.log_lines.len(), 6);
     assert!(f.log_lines[5].contains("password authentication failed"));
-    assert!(
-        f.next_step
-            .contains("kubectl logs -n shop acme-odoo-backend-6c9f7d8b5-h4k8s --previous")
-    );
+    // The log names the cause, and the cause the fix: retrying cannot help.
+    let cause = f.cause.as_ref().expect("a known cause");
+    assert_eq!(cause.kind, CauseKind::PasswordAuthenticationFailed);
+    assert!(!cause.retryable);
+    assert_eq!(cause.facts.user.as_deref(), Some("odoo"));
+    assert_eq!(f.next_step, cause.next_step);
+    assert!(f.next_step.contains("existingSecret"), "{}", f.next_step);
     let s = status_of("crash-loop");
     let pod = &s.component(Component::Backend).unwrap().pods[0];
     assert_eq!(
@@ -219,11 +222,51 @@ fn oom_killed_from_last_state() {
         (f.exit_code, f.restarts, f.terminal),
         (Some(137), Some(3), true)
     );
-    assert_eq!(
-        f.next_step,
-        "out of memory — raise backend.resources.limits.memory"
+    assert_eq!(f.next_step, "raise backend.resources.limits.memory");
+    let cause = f.cause.as_ref().expect("a known cause");
+    assert_eq!(cause.kind, CauseKind::OomKilled);
+    assert_eq!(cause.facts.limit.as_deref(), Some("2Gi"));
+    assert!(
+        cause.summary.contains("memory limit of 2Gi"),
+        "{}",
+        cause.summary
     );
     assert_eq!(f.log_lines.len(), 2);
+    // With the worker count known, the limit to set is named.
+    let mut snap = fixture("oom-killed");
+    snap.workers = Some(4);
+    let f = instance_status(&snap)
+        .component(Component::Backend)
+        .and_then(|c| c.failure.clone())
+        .unwrap();
+    assert_eq!(
+        f.next_step,
+        "raise backend.resources.limits.memory (about 1700Mi for 4 worker(s): 300Mi per worker + 500Mi) or lower backend.odoo.workers"
+    );
+}
+
+#[test]
+fn a_failed_job_carries_the_cause_of_its_last_pod() {
+    let mut snap = fixture("job-backoff-limit");
+    // The upgrade's own failure (a NOT NULL violation) is not a known cause.
+    let f = instance_status(&snap)
+        .component(Component::Upgrade)
+        .and_then(|c| c.failure.clone())
+        .unwrap();
+    assert!(f.cause.is_none(), "{:?}", f.cause);
+    assert!(f.next_step.starts_with("the upgrade failed"));
+    // The same Job failing on a module the image lacks is named, and not retryable.
+    for lines in snap.logs.values_mut() {
+        lines.push("2026-05-04 10:04:02,020 1 WARNING acme odoo.modules.graph: module sale_subscription: not installable, skipped".into());
+    }
+    let f = instance_status(&snap)
+        .component(Component::Upgrade)
+        .and_then(|c| c.failure.clone())
+        .unwrap();
+    let cause = f.cause.expect("a known cause");
+    assert_eq!(cause.kind, CauseKind::ModuleNotFound);
+    assert_eq!(cause.facts.module.as_deref(), Some("sale_subscription"));
+    assert!(!cause.retryable);
 }
 
 #[test]

@@ -529,3 +529,76 @@ async fn run_loop_ends_when_all_inputs_close() {
     assert_eq!(end, None);
     assert_eq!(s.selected, 1);
 }
+
+/// Whether any cell of the screen holds a control character (an escape sequence would
+/// reach the real terminal through it).
+fn has_control(backend: &TestBackend) -> bool {
+    let buf = backend.buffer();
+    (0..buf.area.height).any(|y| {
+        (0..buf.area.width).any(|x| {
+            buf[(x, y)]
+                .symbol()
+                .chars()
+                .any(|c| c.is_control() || ('\u{80}'..='\u{9f}').contains(&c))
+        })
+    })
+}
+
+#[test]
+fn escape_sequences_in_logs_and_events_never_reach_the_terminal() {
+    let mut s = state("upgrade-running");
+    select(&mut s, Component::Upgrade);
+    update(&mut s, key(KeyCode::Enter));
+    update(
+        &mut s,
+        Msg::Logs {
+            pod: "acme-odoo-upgrade-20260504100300-k2p8w".into(),
+            lines: vec![
+                "\u{1b}[2J\u{1b}]0;owned\u{7}INFO\tmodule sale loaded\u{1b}[31m red\u{9b}H".into(),
+            ],
+        },
+    );
+    let mut t = Terminal::new(TestBackend::new(100, 20)).unwrap();
+    t.draw(|f| draw(f, &s)).unwrap();
+    let text = screen(t.backend());
+    assert!(!has_control(t.backend()), "{text}");
+    assert!(
+        text.contains("INFO    module sale loaded red\\x9bH"),
+        "{text}"
+    );
+
+    // An Event message with an escape sequence, as a cluster would deliver it.
+    let mut event: k8s_openapi::api::core::v1::Event =
+        fixture("image-pull-backoff").events[0].clone();
+    event.message = Some("Back-off \u{1b}]52;c;ZWNobyBwd25lZA==\u{7}pulling\u{1b}[1A".into());
+    event.reason = Some("BackOff\u{1b}[5m".into());
+    let mut s = state("image-pull-backoff");
+    update(&mut s, Msg::Events(event_lines(&[event.clone()])));
+    update(&mut s, key(KeyCode::Char('e')));
+    let mut t = Terminal::new(TestBackend::new(120, 16)).unwrap();
+    t.draw(|f| draw(f, &s)).unwrap();
+    let text = screen(t.backend());
+    assert!(!has_control(t.backend()), "{text}");
+    assert!(text.contains("Back-off pulling"), "{text}");
+    // Also when an events row arrives unsanitised.
+    let mut raw = event_lines(&[event])[0].clone();
+    raw.message = "raw \u{1b}[2Jmessage\u{7}".into();
+    let mut s2 = s.clone();
+    update(&mut s2, Msg::Events(vec![raw]));
+    let mut t = Terminal::new(TestBackend::new(120, 16)).unwrap();
+    t.draw(|f| draw(f, &s2)).unwrap();
+    assert!(!has_control(t.backend()), "{}", screen(t.backend()));
+}
+
+#[test]
+fn the_reason_pane_names_the_cause() {
+    let mut s = state("crash-loop");
+    select(&mut s, Component::Backend);
+    let text = render(&s, 120, 36);
+    assert!(
+        text.contains(
+            "cause:  PostgreSQL refused the password of user \"odoo\" (retrying cannot fix it)"
+        ),
+        "{text}"
+    );
+}

@@ -10,6 +10,7 @@ use super::state::{AppState, View};
 use crate::status::{
     ComponentStatus, Failure, HistoryEntry, HistoryResult, InstanceStatus, Overall, Phase, PodInfo,
 };
+use crate::text::safe_line;
 
 /// The smallest terminal the full view fits in.
 pub const MIN_WIDTH: u16 = 60;
@@ -347,10 +348,25 @@ fn failure_lines(f: &Failure, p: &Palette) -> Vec<Line<'static>> {
     if let Some(image) = &f.image {
         lines.push(Line::from(format!("image:  {image}")));
     }
-    lines.push(Line::from(format!("detail: {}", f.detail)));
+    if let Some(cause) = &f.cause {
+        let retry = if cause.retryable {
+            ""
+        } else {
+            " (retrying cannot fix it)"
+        };
+        lines.push(Line::from(vec![
+            Span::styled("cause:  ", Style::default().add_modifier(Modifier::BOLD)),
+            Span::raw(format!("{}{retry}", safe_line(&cause.summary))),
+        ]));
+    }
+    lines.push(Line::from(format!("detail: {}", safe_line(&f.detail))));
     if !f.log_lines.is_empty() {
         lines.push(Line::from(Span::styled("last log lines:", p.dim())));
-        lines.extend(f.log_lines.iter().map(|l| Line::from(format!("  {l}"))));
+        lines.extend(
+            f.log_lines
+                .iter()
+                .map(|l| Line::from(format!("  {}", safe_line(l)))),
+        );
     }
     lines
 }
@@ -458,7 +474,7 @@ fn draw_logs(frame: &mut Frame, area: Rect, state: &AppState) {
     let start = end.saturating_sub(height);
     let lines: Vec<Line> = logs.lines[start..end]
         .iter()
-        .map(|l| Line::from(l.clone()))
+        .map(|l| Line::from(safe_line(l)))
         .collect();
     let body = if lines.is_empty() {
         Paragraph::new("waiting for log lines…").style(palette(state).dim())
@@ -482,11 +498,11 @@ fn draw_events(frame: &mut Frame, area: Rect, state: &AppState) {
         Row::new(vec![
             Cell::from(e.time.map_or("-".into(), |t| age(Some(state.now - t)))),
             Cell::from(Span::styled(e.type_.clone(), type_style)),
-            Cell::from(e.reason.clone()),
-            Cell::from(e.object.clone()),
+            Cell::from(safe_line(&e.reason)),
+            Cell::from(safe_line(&e.object)),
             Cell::from(format!(
                 "{}{}",
-                e.message,
+                safe_line(&e.message),
                 if e.count > 1 {
                     format!(" (x{})", e.count)
                 } else {
