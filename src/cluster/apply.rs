@@ -277,7 +277,7 @@ async fn ensure_namespace(
                 tx,
                 Progress::Step(format!("creating namespace `{}`", kube.namespace)),
             );
-            let body = serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": kube.namespace}});
+            let body = namespace_body(&kube.namespace);
             match kube.create(ns_kind, &body).await {
                 Ok(_) => Ok(true),
                 Err(e) if e.code() == Some(409) => Ok(true),
@@ -288,6 +288,22 @@ async fn ensure_namespace(
         Err(e) if e.code() == Some(403) => Ok(true),
         Err(e) => Err(e),
     }
+}
+
+/// A namespace odoo-tui creates: Pod Security "restricted" enforced, warned and audited.
+fn namespace_body(name: &str) -> Json {
+    let mut labels = serde_json::Map::new();
+    for mode in ["enforce", "warn", "audit"] {
+        labels.insert(
+            format!("pod-security.kubernetes.io/{mode}"),
+            "restricted".into(),
+        );
+        labels.insert(
+            format!("pod-security.kubernetes.io/{mode}-version"),
+            "latest".into(),
+        );
+    }
+    serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": labels}})
 }
 
 async fn fetch_all(
@@ -494,7 +510,9 @@ async fn delete_and_wait(
 }
 
 fn claim_templates_changed(existing: &Json, desired: &Json) -> bool {
-    let sizes = |o: &Json| -> Vec<(String, String)> {
+    // Labels count too: claim templates are immutable, so a template that gained a label
+    // (`managed-by`) is re-created like a grown one.
+    let sizes = |o: &Json| -> Vec<(String, String, Json)> {
         o["spec"]["volumeClaimTemplates"]
             .as_array()
             .into_iter()
@@ -509,6 +527,7 @@ fn claim_templates_changed(existing: &Json, desired: &Json) -> bool {
                         .as_str()
                         .unwrap_or_default()
                         .to_string(),
+                    t["metadata"]["labels"].clone(),
                 )
             })
             .collect()

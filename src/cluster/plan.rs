@@ -213,9 +213,11 @@ pub fn comparable(obj: &Json) -> Json {
 
 /// A unified diff of two objects as YAML, with Secret values hidden.
 pub fn diff(before: Option<&Json>, after: &Json) -> String {
-    let show = |j: &Json| crate::output::to_yaml(&hide_secret_values(&comparable(j)));
-    let old = before.map(show).unwrap_or_default();
-    let new = show(after);
+    let show = |j: &Json, before: Option<&Json>| {
+        crate::output::to_yaml(&hide_secret_values(&comparable(j), before))
+    };
+    let old = before.map(|b| show(b, None)).unwrap_or_default();
+    let new = show(after, Some(before.unwrap_or(&Json::Null)));
     if old == new {
         return String::new();
     }
@@ -226,15 +228,27 @@ pub fn diff(before: Option<&Json>, after: &Json) -> String {
         .to_string()
 }
 
-fn hide_secret_values(obj: &Json) -> Json {
+/// A Secret with every value replaced by a marker. The live side (`before: None`) reads
+/// `<redacted>`; the new side reads `<redacted>` where the live object holds the same
+/// value and `<redacted, changed>` where it differs or is new. The diff shows that a value
+/// changed, never any part or hash of it (a short hash of a weak password can be reversed
+/// by trying candidates).
+fn hide_secret_values(obj: &Json, before: Option<&Json>) -> Json {
     let mut v = obj.clone();
     if v["kind"] == "Secret" {
         for field in ["data", "stringData"] {
+            let live = before.and_then(|o| o.get(field));
             if let Some(Json::Object(map)) = v.get_mut(field) {
-                for (_, val) in map.iter_mut() {
-                    // Equal values stay equal, changed ones differ, and nothing is revealed.
-                    let digest = template::checksum(&val.to_string());
-                    *val = Json::String(format!("<redacted {}>", &digest[..8]));
+                for (key, val) in map.iter_mut() {
+                    let same = live.and_then(|t| t.get(key)) == Some(&*val);
+                    *val = Json::String(
+                        if before.is_none() || same {
+                            "<redacted>"
+                        } else {
+                            "<redacted, changed>"
+                        }
+                        .to_string(),
+                    );
                 }
             }
         }
@@ -404,10 +418,26 @@ mod tests {
         let b = json!({"kind": "Secret", "metadata": {"name": "s"}, "data": {"k": "b3RoZXI="}});
         let d = diff(Some(&a), &b);
         assert!(
-            d.contains("-  k: <redacted") && d.contains("+  k: <redacted"),
+            d.contains("-  k: <redacted>") && d.contains("+  k: <redacted, changed>"),
             "{d}"
         );
         assert!(!d.contains("c2VjcmV0") && !d.contains("b3RoZXI="));
         assert_eq!(diff(Some(&a), &a), "");
+        // No hash or part of a value: the markers are the same whatever the values are.
+        let c = json!({"kind": "Secret", "metadata": {"name": "s"}, "data": {"k": "eWV0IGFub3RoZXI=", "same": "eA=="}});
+        let d2 = json!({"kind": "Secret", "metadata": {"name": "s"}, "data": {"k": "Zm9vYmFy", "same": "eA=="}});
+        let text = diff(Some(&c), &d2);
+        assert_eq!(text.replace("eWV0IGFub3RoZXI=", "").len(), text.len());
+        for line in text
+            .lines()
+            .filter(|l| l.contains("k:") || l.contains("same:"))
+        {
+            let marker = line.split_once(": ").map(|(_, m)| m).unwrap_or_default();
+            assert!(
+                marker == "<redacted>" || marker == "<redacted, changed>",
+                "{line}"
+            );
+        }
+        assert!(text.contains("   same: <redacted>"), "{text}");
     }
 }

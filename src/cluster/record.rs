@@ -37,13 +37,27 @@ pub fn name(fullname: &str) -> String {
     format!("{fullname}-odoo-tui")
 }
 
-/// Merged values with every credential blanked.
+/// Merged values with every credential blanked, including a plain env value that looks
+/// like one (the loader refuses those; a record written before is cleaned here too).
 pub fn without_credentials(values: &Json) -> Json {
     let mut v = values.clone();
     for path in CREDENTIAL_PATHS {
         let pointer: String = path.iter().map(|p| format!("/{p}")).collect();
         if let Some(slot) = v.pointer_mut(&pointer) {
             *slot = Json::String(String::new());
+        }
+    }
+    for pointer in ["/backend/env", "/frontend/env"] {
+        if let Some(Json::Array(items)) = v.pointer_mut(pointer) {
+            for item in items {
+                let name = item["name"].as_str().unwrap_or_default().to_string();
+                if let Some(Json::String(value)) = item.get_mut("value")
+                    && (crate::values::safety::looks_like_credential(&name)
+                        || crate::values::safety::has_url_password(value))
+                {
+                    value.clear();
+                }
+            }
         }
     }
     v
@@ -124,6 +138,27 @@ mod tests {
         assert_eq!(out["postgresql"]["auth"]["username"], "odoo");
         assert_eq!(out["externalS3"]["secretKey"], "");
         assert_eq!(out["backend"]["odoo"]["masterPassword"], "");
+    }
+
+    #[test]
+    fn env_values_that_look_like_credentials_are_blanked() {
+        let v = serde_json::json!({"backend": {"env": [
+            {"name": "SMTP_PASSWORD", "value": "hunter2"},
+            {"name": "SENTRY_URL", "value": "https://u:tok3n@sentry.example.com/1"},
+            {"name": "LOG_FORMAT", "value": "json"},
+            {"name": "API_TOKEN", "valueFrom": {"secretKeyRef": {"name": "s", "key": "k"}}}
+        ]}});
+        let out = without_credentials(&v);
+        let text = out.to_string();
+        assert!(
+            !text.contains("hunter2") && !text.contains("tok3n"),
+            "{text}"
+        );
+        assert_eq!(out["backend"]["env"][2]["value"], "json");
+        assert_eq!(
+            out["backend"]["env"][3]["valueFrom"]["secretKeyRef"]["name"],
+            "s"
+        );
     }
 
     #[test]

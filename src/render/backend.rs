@@ -16,8 +16,8 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::common::{
-    Ctx, env, http_probe, non_default, non_empty, non_empty_map, port_i32, restricted_container,
-    restricted_default, restricted_pod, secret_env,
+    Ctx, env, http_probe, non_default, non_empty, non_empty_map, port_i32, restricted_default,
+    secret_env,
 };
 use super::{Object, secrets, template};
 use crate::values::Image;
@@ -82,6 +82,8 @@ pub fn odoo_volumes(ctx: &Ctx<'_>, with_data_pvc: bool) -> Vec<Volume> {
     if ctx.d.master_secret.is_some() {
         v.push(empty_dir("config"));
     }
+    // The root filesystem is read-only: Python's and Odoo's temporary files go here.
+    v.push(empty_dir("tmp"));
     if with_data_pvc && ctx.d.filestore_pvc {
         v.push(Volume {
             name: "data".into(),
@@ -122,6 +124,11 @@ pub fn odoo_mounts(ctx: &Ctx<'_>) -> Vec<VolumeMount> {
         VolumeMount {
             name: "data".into(),
             mount_path: ctx.v.backend.odoo.data_dir.clone(),
+            ..Default::default()
+        },
+        VolumeMount {
+            name: "tmp".into(),
+            mount_path: "/tmp".into(),
             ..Default::default()
         },
     ]
@@ -215,7 +222,7 @@ pub fn odoo_pod_spec(
         service_account_name: Some(ctx.d.service_account.clone()),
         automount_service_account_token: Some(false),
         image_pull_secrets: ctx.image_pull_secrets(),
-        security_context: Some(restricted_pod(&b.pod_security_context, 100, 101)),
+        security_context: Some(ctx.pod_security(&b.pod_security_context, 100, 101)),
         init_containers: non_empty(odoo_init_containers(ctx)),
         containers: vec![container],
         volumes: Some(odoo_volumes(ctx, with_data_pvc)),
@@ -235,9 +242,7 @@ pub fn odoo_container(ctx: &Ctx<'_>, name: &str, image: &Image) -> Container {
         image_pull_policy: Some(image.pull_policy.clone()),
         env: Some(odoo_env(ctx)),
         volume_mounts: Some(odoo_mounts(ctx)),
-        security_context: Some(restricted_container(
-            &ctx.v.backend.container_security_context,
-        )),
+        security_context: Some(ctx.container_security(&ctx.v.backend.container_security_context)),
         ..Default::default()
     }
 }

@@ -351,6 +351,32 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// A user-supplied container security context as rendered: brought up to
+    /// *restricted* with a read-only root filesystem, or — with the opt-out
+    /// `security.allowUnrestricted` — taken as written, with only the unset fields filled.
+    pub fn container_security(&self, sc: &SecurityContext) -> SecurityContext {
+        if self.v.security.allow_unrestricted {
+            unrestricted_container(sc)
+        } else {
+            restricted_container(sc)
+        }
+    }
+
+    /// A user-supplied pod security context as rendered (see [`Ctx::container_security`]).
+    pub fn pod_security(&self, psc: &PodSecurityContext, uid: i64, gid: i64) -> PodSecurityContext {
+        if self.v.security.allow_unrestricted {
+            let mut p = psc.clone();
+            p.run_as_non_root.get_or_insert(true);
+            p.run_as_user.get_or_insert(uid);
+            p.run_as_group.get_or_insert(gid);
+            p.fs_group.get_or_insert(gid);
+            p.seccomp_profile.get_or_insert_with(runtime_default);
+            p
+        } else {
+            restricted_pod(psc, uid, gid)
+        }
+    }
+
     pub fn image_pull_secrets(
         &self,
     ) -> Option<Vec<k8s_openapi::api::core::v1::LocalObjectReference>> {
@@ -398,6 +424,15 @@ pub fn env(name: &str, value: impl Into<String>) -> EnvVar {
 pub fn restricted_pod(psc: &PodSecurityContext, uid: i64, gid: i64) -> PodSecurityContext {
     let mut p = psc.clone();
     p.run_as_non_root = Some(true);
+    if p.run_as_user == Some(0) {
+        p.run_as_user = None;
+    }
+    if p.seccomp_profile
+        .as_ref()
+        .is_some_and(|s| s.type_ == "Unconfined")
+    {
+        p.seccomp_profile = None;
+    }
     if p.run_as_user.is_none() {
         p.run_as_user = Some(uid);
     }
@@ -413,12 +448,38 @@ pub fn restricted_pod(psc: &PodSecurityContext, uid: i64, gid: i64) -> PodSecuri
     p
 }
 
-/// Bring a user-supplied container security context up to *restricted*.
+/// A user's container security context with the opt-out: what the user wrote stays, the
+/// fields left unset get the restricted defaults.
+pub fn unrestricted_container(sc: &SecurityContext) -> SecurityContext {
+    let mut s = sc.clone();
+    s.allow_privilege_escalation.get_or_insert(false);
+    s.run_as_non_root.get_or_insert(true);
+    s.read_only_root_filesystem.get_or_insert(true);
+    s.seccomp_profile.get_or_insert_with(runtime_default);
+    if s.capabilities.is_none() {
+        s.capabilities = Some(Capabilities {
+            drop: Some(vec!["ALL".to_string()]),
+            add: None,
+        });
+    }
+    s
+}
+
+/// Bring a user-supplied container security context up to *restricted*, with a read-only
+/// root filesystem (each pod mounts small `emptyDir`s where its program must write).
 pub fn restricted_container(sc: &SecurityContext) -> SecurityContext {
     let mut s = sc.clone();
     s.allow_privilege_escalation = Some(false);
     s.privileged = None;
     s.run_as_non_root = Some(true);
+    s.read_only_root_filesystem = Some(true);
+    if s.run_as_user == Some(0) {
+        s.run_as_user = None;
+    }
+    s.proc_mount = None;
+    if let Some(w) = s.windows_options.as_mut() {
+        w.host_process = None;
+    }
     let mut caps = s.capabilities.take().unwrap_or_default();
     caps.drop = Some(vec!["ALL".to_string()]);
     caps.add = caps
@@ -426,7 +487,10 @@ pub fn restricted_container(sc: &SecurityContext) -> SecurityContext {
         .filter(|a| a.iter().all(|c| c == "NET_BIND_SERVICE"))
         .filter(|a| !a.is_empty());
     s.capabilities = Some(Capabilities { ..caps });
-    if s.seccomp_profile.is_none() {
+    if s.seccomp_profile
+        .as_ref()
+        .is_none_or(|p| p.type_ == "Unconfined")
+    {
         s.seccomp_profile = Some(runtime_default());
     }
     s

@@ -70,12 +70,14 @@ fn pod_spec(ctx: &Ctx) -> PodSpec {
     PodSpec {
         service_account_name: Some(ctx.d.service_account.clone()),
         image_pull_secrets: ctx.image_pull_secrets(),
-        security_context: Some(common::restricted_pod(
+        security_context: Some(ctx.pod_security(
             &f.pod_security_context,
             FRONTEND_UID,
             FRONTEND_UID,
         )),
         containers: vec![container(ctx)],
+        // The root filesystem is read-only: temporary files go to /tmp.
+        volumes: Some(vec![super::backend::empty_dir("tmp")]),
         node_selector: common::non_empty_map(&f.node_selector),
         tolerations: common::non_empty(f.tolerations.clone()),
         affinity: non_default(&f.affinity),
@@ -102,7 +104,12 @@ fn container(ctx: &Ctx) -> Container {
         liveness_probe: http_probe(&f.liveness_probe),
         readiness_probe: http_probe(&f.readiness_probe),
         resources: non_default(&f.resources),
-        security_context: Some(common::restricted_container(&f.container_security_context)),
+        security_context: Some(ctx.container_security(&f.container_security_context)),
+        volume_mounts: Some(vec![k8s_openapi::api::core::v1::VolumeMount {
+            name: "tmp".into(),
+            mount_path: "/tmp".into(),
+            ..Default::default()
+        }]),
         ..Default::default()
     }
 }

@@ -4,7 +4,7 @@ use k8s_openapi::api::core::v1::{Container, ContainerPort, HTTPGetAction, Probe,
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::Object;
-use super::common::{Ctx, restricted_container, secret_env};
+use super::common::{Ctx, secret_env};
 use super::stateful::{Stateful, stateful_set};
 
 pub const COMPONENT: &str = "minio";
@@ -48,6 +48,10 @@ pub fn render(ctx: &Ctx<'_>) -> Vec<Object> {
             "/data".into(),
             "--console-address".into(),
             ":9001".into(),
+            // The default certs directory is under $HOME, on the read-only root
+            // filesystem: MinIO stops when it cannot create it.
+            "--certs-dir".into(),
+            "/tmp/certs".into(),
         ]),
         env: Some(vec![
             secret_env("MINIO_ROOT_USER", secret, user_key),
@@ -58,12 +62,19 @@ pub fn render(ctx: &Ctx<'_>) -> Vec<Object> {
         liveness_probe: Some(http_probe("/minio/health/live", 30, 3)),
         readiness_probe: Some(http_probe("/minio/health/ready", 10, 3)),
         resources: Some(m.resources.clone()),
-        security_context: Some(restricted_container(&m.container_security_context)),
-        volume_mounts: Some(vec![VolumeMount {
-            name: "data".into(),
-            mount_path: "/data".into(),
-            ..Default::default()
-        }]),
+        security_context: Some(ctx.container_security(&m.container_security_context)),
+        volume_mounts: Some(vec![
+            VolumeMount {
+                name: "data".into(),
+                mount_path: "/data".into(),
+                ..Default::default()
+            },
+            VolumeMount {
+                name: "tmp".into(),
+                mount_path: "/tmp".into(),
+                ..Default::default()
+            },
+        ]),
         ..Default::default()
     };
     stateful_set(
@@ -74,7 +85,7 @@ pub fn render(ctx: &Ctx<'_>) -> Vec<Object> {
             container,
             uid: 1000,
             persistence: &m.persistence,
-            extra_empty_dirs: &[],
+            extra_empty_dirs: &["tmp"],
             ports: vec![("api", 9000), ("console", 9001)],
             node_selector: &m.node_selector,
             tolerations: &m.tolerations,

@@ -1,6 +1,9 @@
 //! NetworkPolicies (`networkPolicy.enabled`): only nginx, the frontend, the smoke
-//! check and the ingress controller's namespaces reach the backend; only pods of the
-//! instance reach PostgreSQL and MinIO. Ingress policies only: egress stays open.
+//! check and the ingress controller's namespaces reach the backend; PostgreSQL admits
+//! only the instance's backend and the Jobs that use the database, MinIO only the
+//! backend and the Jobs that use the bucket — each by its component label, never any pod
+//! that merely carries the instance label (anyone can create such a pod). Ingress
+//! policies only: egress stays open.
 
 use std::collections::BTreeMap;
 
@@ -31,10 +34,15 @@ pub fn render(ctx: &Ctx) -> Vec<Object> {
     }
     let mut out = vec![backend(ctx)];
     if v.postgresql.enabled {
-        out.push(instance_only(ctx, "postgresql", POSTGRESQL_PORT));
+        out.push(only_from(
+            ctx,
+            "postgresql",
+            POSTGRESQL_CLIENTS,
+            POSTGRESQL_PORT,
+        ));
     }
     if v.minio.enabled {
-        out.push(instance_only(ctx, "minio", MINIO_API_PORT));
+        out.push(only_from(ctx, "minio", MINIO_CLIENTS, MINIO_API_PORT));
     }
     if v.nginx.enabled {
         out.push(nginx_policy(ctx));
@@ -67,13 +75,28 @@ fn backend(ctx: &Ctx) -> NetworkPolicy {
     )
 }
 
-/// PostgreSQL or MinIO: only from pods of this instance.
-fn instance_only(ctx: &Ctx, component: &str, port: i32) -> NetworkPolicy {
-    let instance = BTreeMap::from([(
-        "app.kubernetes.io/instance".to_string(),
-        ctx.release.to_string(),
-    )]);
-    policy(ctx, component, vec![pods(instance)], &[port])
+/// The components whose pods talk to PostgreSQL: the backend and the Jobs running Odoo
+/// or `pg_dump`.
+pub const POSTGRESQL_CLIENTS: &[&str] = &["backend", "init", "storage-init", "upgrade", "backup"];
+/// The components whose pods talk to MinIO: the backend, the Jobs that write attachments
+/// (first boot, storage init, upgrades), the backup upload and the bucket provisioning.
+pub const MINIO_CLIENTS: &[&str] = &[
+    "backend",
+    "init",
+    "storage-init",
+    "upgrade",
+    "backup",
+    "minio-provisioning",
+];
+
+/// PostgreSQL or MinIO: only from the pods of these components of this instance (the
+/// full selector labels: name, instance and component).
+fn only_from(ctx: &Ctx, component: &str, clients: &[&str], port: i32) -> NetworkPolicy {
+    let from = clients
+        .iter()
+        .map(|c| pods(ctx.selector(Some(c))))
+        .collect();
+    policy(ctx, component, from, &[port])
 }
 
 /// nginx: from the ingress namespaces, on its (unprivileged) container port.
@@ -311,12 +334,28 @@ mod tests {
     }
 
     #[test]
-    fn datastores_only_from_the_instance() {
+    fn datastores_only_from_their_clients_by_component() {
         let p = policies(&values());
-        let instance = pods(labels(&[("app.kubernetes.io/instance", "acme")]));
-        for (name, comp, port) in [
-            ("acme-odoo-postgresql", "postgresql", 5432),
-            ("acme-odoo-minio", "minio", 9000),
+        for (name, comp, port, clients) in [
+            (
+                "acme-odoo-postgresql",
+                "postgresql",
+                5432,
+                &["backend", "init", "storage-init", "upgrade", "backup"][..],
+            ),
+            (
+                "acme-odoo-minio",
+                "minio",
+                9000,
+                &[
+                    "backend",
+                    "init",
+                    "storage-init",
+                    "upgrade",
+                    "backup",
+                    "minio-provisioning",
+                ][..],
+            ),
         ] {
             let spec = &p[name];
             assert_eq!(
@@ -324,10 +363,23 @@ mod tests {
                 Some(component(comp))
             );
             let rule = the_rule(spec);
-            assert_eq!(
-                rule.from.as_deref().unwrap(),
-                std::slice::from_ref(&instance)
-            );
+            let want: Vec<NetworkPolicyPeer> = clients.iter().map(|c| pods(component(c))).collect();
+            assert_eq!(rule.from.as_deref().unwrap(), &want[..]);
+            // Never a peer matching any pod that only carries the instance label.
+            for peer in rule.from.as_ref().unwrap() {
+                let l = peer
+                    .pod_selector
+                    .as_ref()
+                    .unwrap()
+                    .match_labels
+                    .as_ref()
+                    .unwrap();
+                assert!(
+                    l.contains_key("app.kubernetes.io/component"),
+                    "{name}: {l:?}"
+                );
+                assert!(peer.namespace_selector.is_none());
+            }
             assert_eq!(ports(rule), [port]);
         }
         let mut v = values();

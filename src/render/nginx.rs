@@ -560,11 +560,7 @@ fn pod_spec(ctx: &Ctx) -> PodSpec {
     PodSpec {
         automount_service_account_token: Some(false),
         image_pull_secrets: ctx.image_pull_secrets(),
-        security_context: Some(common::restricted_pod(
-            &n.pod_security_context,
-            NGINX_UID,
-            NGINX_UID,
-        )),
+        security_context: Some(ctx.pod_security(&n.pod_security_context, NGINX_UID, NGINX_UID)),
         containers: vec![container(ctx)],
         volumes: Some(volumes(ctx)),
         node_selector: common::non_empty_map(&n.node_selector),
@@ -576,10 +572,7 @@ fn pod_spec(ctx: &Ctx) -> PodSpec {
 
 fn container(ctx: &Ctx) -> Container {
     let n = &ctx.v.nginx;
-    let mut security = common::restricted_container(&n.container_security_context);
-    if security.read_only_root_filesystem.is_none() {
-        security.read_only_root_filesystem = Some(true);
-    }
+    let security = ctx.container_security(&n.container_security_context);
     Container {
         name: COMPONENT.to_string(),
         image: Some(n.image.reference()),

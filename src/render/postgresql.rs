@@ -3,7 +3,7 @@
 use k8s_openapi::api::core::v1::{Container, ContainerPort, ExecAction, Probe, VolumeMount};
 
 use super::Object;
-use super::common::{Ctx, env, restricted_container, secret_env};
+use super::common::{Ctx, env, secret_env};
 use super::stateful::{Stateful, stateful_set};
 
 pub const COMPONENT: &str = "postgresql";
@@ -54,16 +54,23 @@ pub fn render(ctx: &Ctx<'_>) -> Vec<Object> {
         liveness_probe: Some(pg_isready(30, 6)),
         readiness_probe: Some(pg_isready(10, 3)),
         resources: Some(pg.resources.clone()),
-        security_context: Some(restricted_container(&pg.container_security_context)),
+        security_context: Some(ctx.container_security(&pg.container_security_context)),
         volume_mounts: Some(vec![
             VolumeMount {
                 name: "data".into(),
                 mount_path: "/var/lib/postgresql/data".into(),
                 ..Default::default()
             },
+            // The root filesystem is read-only: the image's entrypoint and the server
+            // write their socket and lock files here, and temporary files to /tmp.
             VolumeMount {
                 name: "run".into(),
                 mount_path: "/var/run/postgresql".into(),
+                ..Default::default()
+            },
+            VolumeMount {
+                name: "tmp".into(),
+                mount_path: "/tmp".into(),
                 ..Default::default()
             },
         ]),
@@ -77,7 +84,7 @@ pub fn render(ctx: &Ctx<'_>) -> Vec<Object> {
             container,
             uid: 999,
             persistence: &pg.persistence,
-            extra_empty_dirs: &["run"],
+            extra_empty_dirs: &["run", "tmp"],
             ports: vec![("tcp-postgresql", 5432)],
             node_selector: &pg.node_selector,
             tolerations: &pg.tolerations,

@@ -8,7 +8,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 
 use super::Object;
 use super::backend::{claim, empty_dir, service_port};
-use super::common::{Ctx, non_default, non_empty, non_empty_map, restricted_pod};
+use super::common::{Ctx, non_default, non_empty, non_empty_map};
 use crate::values::{Persistence, StringMap};
 
 pub struct Stateful<'v> {
@@ -34,10 +34,16 @@ pub fn stateful_set(ctx: &Ctx<'_>, s: Stateful<'_>) -> Vec<Object> {
             &s.persistence.storage_class,
             s.component,
         );
-        // Claim templates carry only what the controller copies; the real controller labels
-        // the PVCs from the selector.
+        // Claim templates carry only what the controller copies: the selector labels and
+        // `managed-by`, so that odoo-tui can tell its own PVCs from another tool's that
+        // share the instance label.
         c.metadata.namespace = None;
-        c.metadata.labels = Some(ctx.selector(Some(s.component)));
+        let mut labels = ctx.selector(Some(s.component));
+        labels.insert(
+            "app.kubernetes.io/managed-by".into(),
+            super::common::MANAGED_BY.into(),
+        );
+        c.metadata.labels = Some(labels);
         Some(vec![c])
     } else {
         volumes.push(empty_dir("data"));
@@ -57,7 +63,7 @@ pub fn stateful_set(ctx: &Ctx<'_>, s: Stateful<'_>) -> Vec<Object> {
                 spec: Some(PodSpec {
                     image_pull_secrets: ctx.image_pull_secrets(),
                     automount_service_account_token: Some(false),
-                    security_context: Some(restricted_pod(&Default::default(), s.uid, s.uid)),
+                    security_context: Some(ctx.pod_security(&Default::default(), s.uid, s.uid)),
                     containers: vec![s.container],
                     volumes: non_empty(volumes),
                     node_selector: non_empty_map(s.node_selector),

@@ -2,6 +2,7 @@
 //! (`-f`), `--set`, presets, merged in order, checked key by key, then typed.
 
 mod model;
+pub mod safety;
 mod set;
 mod tree;
 pub mod validate;
@@ -45,11 +46,13 @@ impl Source {
         })
     }
 
-    /// One `--set` argument.
+    /// One `--set` argument. Messages show its value only for known keys that hold no
+    /// credential: a mistyped `--set externalDatabase.pasword=…` never prints the password.
     pub fn set(arg: &str) -> Result<Source, Error> {
-        let tree = set::parse_set(arg).map_err(Error::Usage)?;
+        let shown = set::shown(arg, value_may_be_shown);
+        let tree = set::parse_set(arg).map_err(|e| Error::Usage(e.replace(arg, &shown)))?;
         Ok(Source {
-            origin: format!("--set {arg}"),
+            origin: format!("--set {shown}"),
             has_lines: false,
             tree,
         })
@@ -62,6 +65,44 @@ impl Source {
             self.origin.clone()
         }
     }
+}
+
+/// Keys of the values that hold credentials (blanked in the instance record, never shown).
+pub const CREDENTIAL_KEYS: &[&str] = &[
+    "postgresql.auth.password",
+    "externalDatabase.password",
+    "minio.auth.rootPassword",
+    "externalS3.accessKey",
+    "externalS3.secretKey",
+    "sessionDb.uri",
+    "backend.odoo.masterPassword",
+    "backend.initDb.adminPassword",
+];
+
+/// Whether the value given for `path` may appear in a message: the key is known (a typo
+/// of a credential key is not) and neither holds a credential nor sits in a free-form
+/// block or a list where one could hide (env values, annotations).
+fn value_may_be_shown(path: &[&str]) -> bool {
+    let dotted = path.join(".");
+    if CREDENTIAL_KEYS.contains(&dotted.as_str())
+        || path
+            .iter()
+            .any(|p| safety::looks_like_credential(p) || *p == "env" || *p == "annotations")
+    {
+        return false;
+    }
+    // Known in the defaults (a list index stops the walk: its items are typed later).
+    let mut node = defaults_tree();
+    for p in path {
+        if p.parse::<usize>().is_ok() {
+            return true;
+        }
+        match node.get(p) {
+            Some(n) => node = n,
+            None => return false,
+        }
+    }
+    true
 }
 
 fn yaml_error(origin: &str, e: &serde_saphyr::Error) -> String {
@@ -172,11 +213,13 @@ pub fn load(sources: &[Source]) -> Result<Loaded, Error> {
     };
     let mut problems = validate::validate(&values);
     problems.extend(validate::unknown_nested_fields(&json, &values));
+    problems.extend(safety::check(&values, &json));
     let (errs, warns): (Vec<_>, Vec<_>) = problems.into_iter().partition(|p| p.is_error);
     if !errs.is_empty() {
+        // A message may quote a value: never let one act on the terminal.
         return Err(Error::Invalid(
             errs.into_iter()
-                .map(|p| locate(&prepared, &p.path, &p.message))
+                .map(|p| crate::text::safe_line(&locate(&prepared, &p.path, &p.message)))
                 .collect(),
         ));
     }

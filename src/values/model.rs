@@ -34,6 +34,16 @@ pub struct Values {
     pub ingress: Ingress,
     pub backup: Backup,
     pub network_policy: NetworkPolicy,
+    pub security: Security,
+}
+
+/// odoo-tui's opt-outs of its own hardening (see `assets/defaults.yaml`).
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Security {
+    /// Let security-context values weaken Pod Security "restricted" or turn off the
+    /// read-only root filesystem.
+    pub allow_unrestricted: bool,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]

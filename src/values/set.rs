@@ -26,6 +26,40 @@ pub fn parse_set(arg: &str) -> Result<Node, String> {
     Ok(root)
 }
 
+/// The `--set` argument as it may be shown in a message: each value is replaced by `…`
+/// unless `show_value` says its key may be shown (a known key that holds no credential).
+/// A typo such as `externalDatabase.pasword=S3cr3t` is never echoed with its value.
+pub fn shown(arg: &str, show_value: impl Fn(&[&str]) -> bool) -> String {
+    let Ok(parts) = split_top_level(arg) else {
+        return "<argument hidden>".to_string();
+    };
+    parts
+        .iter()
+        .map(|part| match part.split_once('=') {
+            Some((path, value)) => {
+                let keys: Vec<String> = parse_path(path)
+                    .map(|segs| {
+                        segs.into_iter()
+                            .map(|s| match s {
+                                Seg::Key(k) => k,
+                                Seg::Index(i) => i.to_string(),
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+                if !keys.is_empty() && show_value(&keys) {
+                    format!("{path}={value}")
+                } else {
+                    format!("{path}=…")
+                }
+            }
+            None => part.clone(),
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 /// Split on commas that are not inside `{...}` and not escaped.
 fn split_top_level(arg: &str) -> Result<Vec<String>, String> {
     let mut parts = Vec::new();

@@ -602,15 +602,6 @@ fn exposure(v: &Values, p: &mut Vec<Problem>) {
                 ));
             }
         }
-        for (i, o) in n.cors.origins.iter().enumerate() {
-            if check_url(o).is_err() {
-                let path = format!("nginx.cors.origins.{i}");
-                p.push(err(
-                    &path,
-                    format!("`{path}` `{o}` is not an origin such as https://shop.example.com"),
-                ));
-            }
-        }
     }
     if v.ingress.enabled {
         if v.ingress.hosts.is_empty() {
