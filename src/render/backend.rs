@@ -138,6 +138,21 @@ fn busybox<'a>(ctx: &Ctx<'a>) -> &'a Image {
     &ctx.v.backend.init_containers.wait_for_db.image
 }
 
+/// Appends the master password from its Secret to odoo.conf. A value with a line break
+/// (or a carriage return) could add settings or sections to odoo.conf: it is refused, and
+/// the message never prints it.
+const COMPOSE_CONFIG_SCRIPT: &str = r#"set -eu
+nl='
+'
+cr=$(printf '\r')
+case "$ODOO_MASTER_PASSWORD" in
+  *"$nl"* | *"$cr"*)
+    echo "the master password in its Secret holds a line break: refusing to write it into odoo.conf (fix the Secret named by backend.odoo.existingSecret)" >&2
+    exit 1 ;;
+esac
+{ cat /config-source/odoo.conf; printf 'admin_passwd = %s\n' "$ODOO_MASTER_PASSWORD"; } > /config/odoo.conf
+"#;
+
 /// Init containers of every Odoo pod: wait for the database; compose odoo.conf with the
 /// master password from its Secret when one is named.
 pub fn odoo_init_containers(ctx: &Ctx<'_>) -> Vec<Container> {
@@ -167,11 +182,7 @@ pub fn odoo_init_containers(ctx: &Ctx<'_>) -> Vec<Container> {
             name: "compose-config".into(),
             image: Some(busybox(ctx).reference()),
             image_pull_policy: Some(busybox(ctx).pull_policy.clone()),
-            command: Some(vec![
-                "sh".into(),
-                "-c".into(),
-                "{ cat /config-source/odoo.conf; printf 'admin_passwd = %s\\n' \"$ODOO_MASTER_PASSWORD\"; } > /config/odoo.conf".into(),
-            ]),
+            command: Some(vec!["sh".into(), "-c".into(), COMPOSE_CONFIG_SCRIPT.into()]),
             env: Some(vec![secret_env("ODOO_MASTER_PASSWORD", secret, key)]),
             volume_mounts: Some(vec![
                 VolumeMount {
@@ -397,4 +408,54 @@ pub fn pdb_for(
         }),
         ..Default::default()
     })]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::COMPOSE_CONFIG_SCRIPT;
+
+    /// Run the compose-config script under a real shell, its paths moved to a temporary
+    /// directory.
+    fn compose(shell: &[&str], password: &str) -> (bool, String, String) {
+        let dir = tempfile::tempdir().unwrap();
+        let src = dir.path().join("config-source");
+        let dst = dir.path().join("config");
+        std::fs::create_dir_all(&src).unwrap();
+        std::fs::create_dir_all(&dst).unwrap();
+        std::fs::write(src.join("odoo.conf"), "[options]\nlist_db = False\n").unwrap();
+        let script = COMPOSE_CONFIG_SCRIPT
+            .replace("/config-source", src.to_str().unwrap())
+            .replace("/config/", &format!("{}/", dst.to_str().unwrap()));
+        let out = std::process::Command::new(shell[0])
+            .args(&shell[1..])
+            .args(["-c", &script])
+            .env("ODOO_MASTER_PASSWORD", password)
+            .output()
+            .expect("the shell runs");
+        let conf = std::fs::read_to_string(dst.join("odoo.conf")).unwrap_or_default();
+        (
+            out.status.success(),
+            conf,
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    }
+
+    #[test]
+    fn a_master_password_with_a_line_break_never_reaches_odoo_conf() {
+        for shell in [&["dash"][..], &["busybox", "sh"][..]] {
+            let (ok, conf, _) = compose(shell, "s3cr3t; $(x) `y` [z]");
+            assert!(ok, "{shell:?}");
+            assert_eq!(
+                conf,
+                "[options]\nlist_db = False\nadmin_passwd = s3cr3t; $(x) `y` [z]\n"
+            );
+            for hostile in ["pw\nlist_db = True", "pw\n[other]", "pw\r\nlist_db = True"] {
+                let (ok, conf, err) = compose(shell, hostile);
+                assert!(!ok, "{shell:?} {hostile:?}");
+                assert!(!conf.contains("list_db = True") && !conf.contains("[other]"));
+                assert!(err.contains("holds a line break"), "{err}");
+                assert!(!err.contains("pw"), "{err}");
+            }
+        }
+    }
 }
