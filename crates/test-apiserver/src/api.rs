@@ -807,12 +807,8 @@ pub fn delete(
 
 fn orphan_dependents(store: &mut Store, uid: &str) {
     let deps: Vec<(&'static str, Value)> = store
-        .all()
-        .filter(|(_, v)| {
-            v.pointer("/metadata/ownerReferences")
-                .and_then(Value::as_array)
-                .is_some_and(|r| r.iter().any(|o| o["uid"] == uid))
-        })
+        .dependents(uid)
+        .into_iter()
         .map(|(p, v)| (p, v.clone()))
         .collect();
     for (plural, mut v) in deps {
@@ -844,9 +840,23 @@ pub fn list(
     use base64::Engine;
     let b64 = base64::engine::general_purpose::STANDARD;
     let rv = store.resource_version();
-    let mut items: Vec<&Value> = store
-        .list(rt, ns)
+    // Narrow the candidates with an index where the selector allows it.
+    let candidates: Vec<&Value> = match (ns, opts.fields.name()) {
+        (Some(ns), Some(name)) => store
+            .get(rt, if rt.namespaced { ns } else { "" }, name)
+            .into_iter()
+            .collect(),
+        _ => match (rt.plural, ns, opts.fields.equals("involvedObject.uid")) {
+            ("events", _, Some(uid)) => store.events_about(uid),
+            _ => match (rt.plural, ns, opts.fields.equals("involvedObject.name")) {
+                ("events", Some(ns), Some(name)) => store.events_naming(ns, name),
+                _ => store.list(rt, ns),
+            },
+        },
+    };
+    let mut items: Vec<&Value> = candidates
         .into_iter()
+        .filter(|v| ns.is_none_or(|n| !rt.namespaced || util::namespace_of(v) == n))
         .filter(|v| opts.labels.matches(&util::labels_of(v)) && opts.fields.matches(v))
         .collect();
     items.sort_by(|a, b| {

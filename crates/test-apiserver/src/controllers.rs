@@ -9,7 +9,7 @@ use crate::resources::{ResourceType, by_plural};
 use crate::store::Store;
 use crate::util::{self, get_i64, get_str};
 use serde_json::{Value, json};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -137,31 +137,27 @@ fn namespace_teardown(store: &mut Store, kubelet: &mut Kubelet) {
 
 /// Background garbage collection: dependents whose owners are all gone are deleted.
 fn garbage_collect(store: &mut Store) {
-    let uids: HashSet<String> = store
-        .all()
-        .map(|(_, v)| util::uid_of(v).to_string())
-        .collect();
-    let orphans: Vec<(&'static str, String, String)> = store
-        .all()
-        .filter(|(_, v)| {
-            v.pointer("/metadata/deletionTimestamp").is_none()
-                && v.pointer("/metadata/ownerReferences")
-                    .and_then(Value::as_array)
-                    .is_some_and(|refs| {
-                        !refs.is_empty()
-                            && refs
-                                .iter()
-                                .all(|r| !uids.contains(r["uid"].as_str().unwrap_or("")))
-                    })
-        })
-        .map(|(p, v)| {
-            (
-                p,
-                util::namespace_of(v).to_string(),
-                util::name_of(v).to_string(),
-            )
-        })
-        .collect();
+    let mut orphans: Vec<(&'static str, String, String)> = Vec::new();
+    for owner in store.missing_owners() {
+        for (p, v) in store.dependents(&owner) {
+            let all_gone = v
+                .pointer("/metadata/ownerReferences")
+                .and_then(Value::as_array)
+                .is_some_and(|refs| {
+                    refs.iter()
+                        .all(|r| !store.uid_exists(r["uid"].as_str().unwrap_or("")))
+                });
+            if v.pointer("/metadata/deletionTimestamp").is_none() && all_gone {
+                orphans.push((
+                    p,
+                    util::namespace_of(v).to_string(),
+                    util::name_of(v).to_string(),
+                ));
+            }
+        }
+    }
+    orphans.sort();
+    orphans.dedup();
     for (plural, ns, name) in orphans {
         let _ = api::delete(store, rt(plural), &ns, &name, &DeleteOpts::default());
     }
@@ -227,10 +223,10 @@ fn owned_by(v: &Value, uid: &str) -> bool {
 fn children(store: &Store, plural: &str, owner: &Value) -> Vec<Value> {
     let uid = util::uid_of(owner);
     store
-        .list(rt(plural), Some(util::namespace_of(owner)))
+        .dependents(uid)
         .into_iter()
-        .filter(|v| owned_by(v, uid))
-        .cloned()
+        .filter(|(p, v)| *p == plural && owned_by(v, uid))
+        .map(|(_, v)| v.clone())
         .collect()
 }
 
@@ -295,6 +291,10 @@ fn conditions_of(v: &Value) -> Vec<Value> {
 }
 
 fn write_status(store: &mut Store, r: &'static ResourceType, obj: &Value, status: Value) {
+    // Nothing to write: skip the whole write path (most passes change nothing).
+    if obj.get("status") == Some(&status) {
+        return;
+    }
     let mut new = obj.clone();
     new["status"] = status;
     let _ = api::update(
@@ -860,12 +860,9 @@ fn replicasets(p: &mut Pass) {
                 if !p.create_pod(&rs, pod) {
                     failure = p
                         .store
-                        .list(rt("events"), Some(&ns))
+                        .events_about(util::uid_of(&rs))
                         .into_iter()
-                        .filter(|e| {
-                            e.pointer("/involvedObject/uid") == rs.pointer("/metadata/uid")
-                                && e["reason"] == "FailedCreate"
-                        })
+                        .filter(|e| e["reason"] == "FailedCreate")
                         .map(|e| e["message"].as_str().unwrap_or("").to_string())
                         .next_back();
                     break;
@@ -1487,13 +1484,9 @@ pub async fn run(shared: Arc<Shared>) {
                 }
             }
             // Forget what belongs to deleted objects.
-            let uids: HashSet<String> = store
-                .all()
-                .map(|(_, v)| util::uid_of(v).to_string())
-                .collect();
-            mem.progress.retain(|u, _| uids.contains(u));
-            mem.jobs.retain(|u, _| uids.contains(u));
-            mem.create_retry.retain(|u, _| uids.contains(u));
+            mem.progress.retain(|u, _| store.uid_exists(u));
+            mem.jobs.retain(|u, _| store.uid_exists(u));
+            mem.create_retry.retain(|u, _| store.uid_exists(u));
             next
         };
         let sleep = async {

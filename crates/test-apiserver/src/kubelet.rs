@@ -802,13 +802,9 @@ impl Kubelet {
                     Some((vol, msg)) => {
                         let text = format!("MountVolume.SetUp failed for volume \"{vol}\" : {msg}");
                         let already = store
-                            .list(by_plural("events").expect("events"), Some(&ns))
+                            .events_about(&uid)
                             .iter()
-                            .any(|e| {
-                                e.pointer("/involvedObject/uid").and_then(Value::as_str)
-                                    == Some(uid.as_str())
-                                    && e["message"] == text.as_str()
-                            });
+                            .any(|e| e["message"] == text.as_str());
                         if !already {
                             events.push(("Warning", "FailedMount", text));
                         }
@@ -1218,14 +1214,16 @@ impl Kubelet {
                     .unwrap_or(json!("BestEffort")),
             );
             new["status"] = Value::Object(status);
-            let _ = api::update(
-                store,
-                pods_rt,
-                &ns,
-                &name,
-                new,
-                &WriteOpts::status("kubelet"),
-            );
+            if pod.get("status") != new.get("status") {
+                let _ = api::update(
+                    store,
+                    pods_rt,
+                    &ns,
+                    &name,
+                    new,
+                    &WriteOpts::status("kubelet"),
+                );
+            }
             for (ty, reason, msg) in events {
                 record(store, &pod, ty, reason, &msg, "kubelet");
             }
@@ -1279,13 +1277,9 @@ pub fn record(
     let uid = util::uid_of(obj).to_string();
     let now = util::now();
     let existing = store
-        .list(ev_rt, Some(&ns))
+        .events_about(&uid)
         .into_iter()
-        .find(|e| {
-            e.pointer("/involvedObject/uid").and_then(Value::as_str) == Some(uid.as_str())
-                && e["reason"] == reason
-                && e["message"] == message
-        })
+        .find(|e| util::namespace_of(e) == ns && e["reason"] == reason && e["message"] == message)
         .cloned();
     match existing {
         Some(mut e) => {

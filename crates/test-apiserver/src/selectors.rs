@@ -271,9 +271,14 @@ impl FieldSelector {
 
     /// The name this selector pins, if it has `metadata.name=x`.
     pub fn name(&self) -> Option<&str> {
+        self.equals("metadata.name")
+    }
+
+    /// The value `field` must equal, if the selector has `field=x`.
+    pub fn equals(&self, field: &str) -> Option<&str> {
         self.reqs
             .iter()
-            .find(|(k, neg, _)| k == "metadata.name" && !neg)
+            .find(|(k, neg, _)| k == field && !neg)
             .map(|(_, _, v)| v.as_str())
     }
 }
