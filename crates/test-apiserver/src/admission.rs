@@ -156,6 +156,16 @@ pub fn apply_defaults(rt: &ResourceType, obj: &mut Value, old: Option<&Value>) {
             }
             default_template(obj);
         }
+        "cronjobs" => {
+            let s = obj_mut(obj, &["spec"]);
+            default_key(s, "concurrencyPolicy", json!("Allow"));
+            default_key(s, "suspend", json!(false));
+            default_key(s, "successfulJobsHistoryLimit", json!(3));
+            default_key(s, "failedJobsHistoryLimit", json!(1));
+            if let Some(spec) = obj.pointer_mut("/spec/jobTemplate/spec/template/spec") {
+                default_pod_spec(spec, false);
+            }
+        }
         "services" => {
             let old_ip = old.and_then(|o| o.pointer("/spec/clusterIP")).cloned();
             let s = obj_mut(obj, &["spec"]);
@@ -317,9 +327,261 @@ fn without(v: Option<&Value>, keys: &[&str]) -> Value {
     v
 }
 
+/// Go's `time.Parse` with `metav1.MicroTime`'s layout, as its JSON decoding does.
+fn parse_micro_time(s: &str) -> Result<(), String> {
+    let layout = [
+        "2006", "-", "01", "-", "02", "T", "15", ":", "04", ":", "05", ".000000", "Z07:00",
+    ];
+    let mut rest = s;
+    let err = |rest: &str, elem: &str| {
+        Err(format!(
+            "parsing time {s:?} as \"2006-01-02T15:04:05.000000Z07:00\": cannot parse {rest:?} as {elem:?}"
+        ))
+    };
+    for elem in layout {
+        let digits = |n: usize, r: &str| r.len() >= n && r[..n].bytes().all(|b| b.is_ascii_digit());
+        match elem {
+            "2006" | "01" | "02" | "15" | "04" | "05" => {
+                let n = elem.len();
+                if !digits(n, rest) {
+                    return err(rest, elem);
+                }
+                rest = &rest[n..];
+            }
+            ".000000" => {
+                if !(rest.starts_with('.') && digits(6, &rest[1..])) {
+                    return err(rest, elem);
+                }
+                rest = &rest[7..];
+            }
+            "Z07:00" => {
+                if let Some(r) = rest.strip_prefix('Z') {
+                    rest = r;
+                } else if (rest.starts_with('+') || rest.starts_with('-'))
+                    && rest.len() >= 6
+                    && digits(2, &rest[1..])
+                    && &rest[3..4] == ":"
+                    && digits(2, &rest[4..])
+                {
+                    rest = &rest[6..];
+                } else {
+                    return err(rest, elem);
+                }
+            }
+            lit => match rest.strip_prefix(lit) {
+                Some(r) => rest = r,
+                None => return err(rest, lit),
+            },
+        }
+    }
+    if !rest.is_empty() {
+        return Err(format!("parsing time {s:?}: extra text: {rest:?}"));
+    }
+    Ok(())
+}
+
+/// Decoding errors of a Lease's spec (400, like the API server's JSON decoder).
+fn decode_lease(obj: &Value) -> Result<(), ApiError> {
+    let bad = |e: String| {
+        ApiError::bad_request(format!(
+            "Lease in version \"v1\" cannot be handled as a Lease: {e}"
+        ))
+    };
+    let Some(spec) = obj.get("spec") else {
+        return Ok(());
+    };
+    for (k, want) in [
+        ("holderIdentity", "string"),
+        ("leaseDurationSeconds", "int32"),
+        ("leaseTransitions", "int32"),
+        ("acquireTime", "time"),
+        ("renewTime", "time"),
+        ("strategy", "string"),
+        ("preferredHolder", "string"),
+    ] {
+        let Some(v) = spec.get(k).filter(|v| !v.is_null()) else {
+            continue;
+        };
+        match want {
+            "string" if !v.is_string() => {
+                return Err(bad(format!(
+                    "json: cannot unmarshal {} into Go struct field LeaseSpec.spec.{k} of type string",
+                    json_kind(v)
+                )));
+            }
+            "int32"
+                if v.as_i64()
+                    .is_none_or(|n| n < i32::MIN as i64 || n > i32::MAX as i64) =>
+            {
+                return Err(bad(format!(
+                    "json: cannot unmarshal {} into Go struct field LeaseSpec.spec.{k} of type int32",
+                    json_kind(v)
+                )));
+            }
+            "time" => match v.as_str() {
+                Some(t) => parse_micro_time(t).map_err(bad)?,
+                None => {
+                    return Err(bad(format!(
+                        "json: cannot unmarshal {} into Go struct field LeaseSpec.spec.{k} of type string",
+                        json_kind(v)
+                    )));
+                }
+            },
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+fn json_kind(v: &Value) -> &'static str {
+    match v {
+        Value::String(_) => "string",
+        Value::Number(_) => "number",
+        Value::Bool(_) => "bool",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+        Value::Null => "null",
+    }
+}
+
+fn validate_cronjob(obj: &Value, old: Option<&Value>, causes: &mut Vec<(String, String)>) {
+    let spec = obj.get("spec").cloned().unwrap_or(Value::Null);
+    let schedule = spec.get("schedule").and_then(Value::as_str).unwrap_or("");
+    let tz = spec.get("timeZone").and_then(Value::as_str);
+    if schedule.is_empty() {
+        causes.push(("spec.schedule".into(), "Required value".into()));
+    } else {
+        if let Err(e) = crate::cron::parse_standard(schedule) {
+            causes.push((
+                "spec.schedule".into(),
+                format!("Invalid value: {schedule:?}: {e}"),
+            ));
+        }
+        // TZ in the schedule is only tolerated on objects that already had it.
+        let had_tz = old
+            .and_then(|o| o.pointer("/spec/schedule"))
+            .and_then(Value::as_str)
+            .is_some_and(|s| s.contains("TZ"));
+        if schedule.contains("TZ") {
+            if !had_tz {
+                causes.push((
+                    "spec.schedule".into(),
+                    format!(
+                        "Invalid value: {schedule:?}: cannot use TZ or CRON_TZ in schedule, use timeZone field instead"
+                    ),
+                ));
+            } else if tz.is_some() {
+                causes.push((
+                    "spec.schedule".into(),
+                    format!(
+                        "Invalid value: {schedule:?}: cannot use both timeZone field and TZ or CRON_TZ in schedule"
+                    ),
+                ));
+            }
+        }
+    }
+    if let Some(tz) = tz {
+        if tz.is_empty() {
+            causes.push((
+                "spec.timeZone".into(),
+                "Invalid value: \"\": timeZone must be nil or non-empty string".into(),
+            ));
+        } else if !crate::cron::valid_zone_name(tz) {
+            causes.push((
+                "spec.timeZone".into(),
+                format!("Invalid value: {tz:?}: unknown time zone {tz}"),
+            ));
+        } else if let Err(e) = crate::cron::Zone::load(tz) {
+            causes.push((
+                "spec.timeZone".into(),
+                format!("Invalid value: {tz:?}: {e}"),
+            ));
+        }
+    }
+    match spec.get("concurrencyPolicy").and_then(Value::as_str) {
+        Some("Allow" | "Forbid" | "Replace") => {}
+        Some(p) => causes.push((
+            "spec.concurrencyPolicy".into(),
+            format!(
+                "Unsupported value: {p:?}: supported values: \"Allow\", \"Forbid\", \"Replace\""
+            ),
+        )),
+        None => causes.push(("spec.concurrencyPolicy".into(), "Required value".into())),
+    }
+    for k in [
+        "startingDeadlineSeconds",
+        "successfulJobsHistoryLimit",
+        "failedJobsHistoryLimit",
+    ] {
+        if let Some(n) = spec.get(k).and_then(Value::as_i64)
+            && n < 0
+        {
+            causes.push((
+                format!("spec.{k}"),
+                format!("Invalid value: {n}: must be greater than or equal to 0"),
+            ));
+        }
+    }
+    let tspec = obj.pointer("/spec/jobTemplate/spec/template/spec");
+    check_containers(tspec, "spec.jobTemplate.spec.template.spec", causes);
+    let rp = tspec
+        .and_then(|s| s.get("restartPolicy"))
+        .and_then(Value::as_str)
+        .unwrap_or("Always");
+    if rp != "Never" && rp != "OnFailure" {
+        causes.push((
+            "spec.jobTemplate.spec.template.spec.restartPolicy".into(),
+            format!("Unsupported value: {rp:?}: supported values: \"OnFailure\", \"Never\""),
+        ));
+    }
+}
+
+fn validate_lease(obj: &Value, causes: &mut Vec<(String, String)>) {
+    let spec = obj.get("spec").cloned().unwrap_or(Value::Null);
+    if let Some(n) = spec.get("leaseDurationSeconds").and_then(Value::as_i64)
+        && n <= 0
+    {
+        causes.push((
+            "spec.leaseDurationSeconds".into(),
+            format!("Invalid value: {n}: must be greater than 0"),
+        ));
+    }
+    if let Some(n) = spec.get("leaseTransitions").and_then(Value::as_i64)
+        && n < 0
+    {
+        causes.push((
+            "spec.leaseTransitions".into(),
+            format!("Invalid value: {n}: must be greater than or equal to 0"),
+        ));
+    }
+    let strategy = spec.get("strategy").and_then(Value::as_str).unwrap_or("");
+    if !strategy.is_empty() && strategy != "OldestEmulationVersion" {
+        causes.push((
+            "spec.strategy".into(),
+            format!(
+                "Unsupported value: {strategy:?}: supported values: \"OldestEmulationVersion\""
+            ),
+        ));
+    }
+    if spec
+        .get("preferredHolder")
+        .and_then(Value::as_str)
+        .is_some_and(|p| !p.is_empty())
+        && strategy.is_empty()
+    {
+        causes.push((
+            "spec.preferredHolder".into(),
+            "Forbidden: may only be specified if `strategy` is defined".into(),
+        ));
+    }
+}
+
 /// Validate `obj` (already defaulted), with `old` for updates.
 pub fn validate(rt: &ResourceType, obj: &Value, old: Option<&Value>) -> Result<(), ApiError> {
     let name = util::name_of(obj);
+    if rt.plural == "leases" {
+        decode_lease(obj)?;
+    }
     let mut causes: Vec<(String, String)> = Vec::new();
     let name_ok = match rt.plural {
         "namespaces" | "services" => dns_label(name),
@@ -363,6 +625,8 @@ pub fn validate(rt: &ResourceType, obj: &Value, old: Option<&Value>) -> Result<(
                 ));
             }
         }
+        "cronjobs" => validate_cronjob(obj, old, &mut causes),
+        "leases" => validate_lease(obj, &mut causes),
         "poddisruptionbudgets" => {
             let spec = obj.get("spec");
             if spec.is_some_and(|s| {

@@ -194,6 +194,13 @@ fn commit(
     admission::validate(rt, &new, old)?;
     if rt.plural == "pods" && old.is_none() {
         admit_pod(store, &ns, &name, &new)?;
+        // Pod Security admission, after the mutating plugins and validation.
+        let nsrt = resources::by_plural("namespaces").expect("namespaces");
+        if let Some(nso) = store.get(nsrt, "", &ns)
+            && let Some(msg) = crate::podsecurity::enforce(nso, &new)
+        {
+            return Err(ApiError::forbidden(rt, &name, msg));
+        }
     }
     if rt.generation {
         let g = match old {
@@ -372,6 +379,7 @@ fn initial_status(rt: &ResourceType, body: &mut Value) {
         "pods" => body["status"] = json!({"phase": "Pending", "qosClass": qos_class(body)}),
         "persistentvolumeclaims" => body["status"] = json!({"phase": "Pending"}),
         "services" | "ingresses" => body["status"] = json!({"loadBalancer": {}}),
+        "cronjobs" => body["status"] = json!({}),
         _ => {}
     }
 }
@@ -585,6 +593,11 @@ pub fn apply(
         ));
     }
     check_kind(rt, cfg)?;
+    // A resourceVersion in the applied configuration is a precondition, as on the
+    // real server (checked against the stored object below).
+    let precondition_rv = get_str(cfg, &["metadata", "resourceVersion"])
+        .filter(|rv| !rv.is_empty())
+        .map(String::from);
     let cfg_name = util::name_of(cfg);
     if !cfg_name.is_empty() && cfg_name != name {
         return Err(ApiError::bad_request(format!(
@@ -660,6 +673,11 @@ pub fn apply(
         );
     };
 
+    if let Some(rv) = &precondition_rv
+        && Some(rv.as_str()) != get_str(&old, &["metadata", "resourceVersion"])
+    {
+        return Err(ApiError::conflict(rt, name));
+    }
     let mut entries = read_managed(&old);
     // Conflicts: fields another manager owns that this config sets differently.
     let mut conflicts: Vec<(String, String, String)> = Vec::new();

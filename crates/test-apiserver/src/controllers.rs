@@ -330,6 +330,12 @@ struct Memory {
     create_retry: HashMap<String, (Instant, u32)>,
     /// Job uid → (start, time of the last pod failure seen, failures seen).
     jobs: HashMap<String, (Instant, Option<Instant>, i64)>,
+    /// CronJob uid → the scaled-clock second it was first seen (its schedule starts
+    /// there until it has a lastScheduleTime).
+    cron_seen: HashMap<String, i64>,
+    /// CronJob uid → the scheduled time a skip (JobAlreadyActive, MissSchedule) was
+    /// last reported for, so each is reported once.
+    cron_noted: HashMap<String, i64>,
 }
 
 struct Pass<'a> {
@@ -417,6 +423,7 @@ fn controller_name(owner: &Value) -> &'static str {
         Some("Deployment") => "deployment-controller",
         Some("StatefulSet") => "statefulset-controller",
         Some("Job") => "job-controller",
+        Some("CronJob") => "cronjob-controller",
         _ => "controller-manager",
     }
 }
@@ -863,7 +870,11 @@ fn replicasets(p: &mut Pass) {
                         .events_about(util::uid_of(&rs))
                         .into_iter()
                         .filter(|e| e["reason"] == "FailedCreate")
-                        .map(|e| e["message"].as_str().unwrap_or("").to_string())
+                        // The condition carries the error itself, without the event's prefix.
+                        .map(|e| {
+                            let m = e["message"].as_str().unwrap_or("");
+                            m.strip_prefix("Error creating: ").unwrap_or(m).to_string()
+                        })
                         .next_back();
                     break;
                 }
@@ -1393,6 +1404,311 @@ fn jobs(p: &mut Pass) {
     }
 }
 
+fn job_finished(j: &Value) -> Option<&'static str> {
+    conditions_of(j).iter().find_map(|c| {
+        if c["status"] != "True" {
+            return None;
+        }
+        match c["type"].as_str() {
+            Some("Complete") => Some("Complete"),
+            Some("Failed") => Some("Failed"),
+            _ => None,
+        }
+    })
+}
+
+fn unix_of(s: &str) -> Option<i64> {
+    util::parse_rfc3339(s)?
+        .duration_since(std::time::SystemTime::UNIX_EPOCH)
+        .ok()
+        .map(|d| d.as_secs() as i64)
+}
+
+fn job_ref(j: &Value) -> Value {
+    json!({"apiVersion": "batch/v1", "kind": "Job", "name": util::name_of(j),
+        "namespace": util::namespace_of(j), "uid": util::uid_of(j),
+        "resourceVersion": j.pointer("/metadata/resourceVersion").cloned().unwrap_or(json!(""))})
+}
+
+/// CronJobs: Jobs from `jobTemplate` on schedule (on the scaled clock), named
+/// `<cronjob>-<scheduled minutes since the epoch>`, with concurrency policy, suspend,
+/// starting deadline, history limits, status and the controller's Events.
+fn cronjobs(p: &mut Pass) {
+    let list: Vec<Value> = p
+        .store
+        .list(rt("cronjobs"), None)
+        .into_iter()
+        .cloned()
+        .collect();
+    if list.is_empty() {
+        return;
+    }
+    let now_v = {
+        let s = p.shared.settings.read().expect("settings");
+        s.virtual_now()
+            .duration_since(std::time::SystemTime::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0)
+    };
+    const CTL: &str = "cronjob-controller";
+    for cj in list {
+        let ns = util::namespace_of(&cj).to_string();
+        let cname = util::name_of(&cj).to_string();
+        let uid = util::uid_of(&cj).to_string();
+        let mut status = cj.get("status").cloned().unwrap_or(json!({}));
+        if !status.is_object() {
+            status = json!({});
+        }
+        let mut active: Vec<Value> = status["active"].as_array().cloned().unwrap_or_default();
+        let jobs = children(p.store, "jobs", &cj);
+        for j in &jobs {
+            let juid = util::uid_of(j);
+            let Some(cond) = job_finished(j) else {
+                continue;
+            };
+            if active.iter().any(|a| a["uid"] == juid) {
+                active.retain(|a| a["uid"] != juid);
+                record(
+                    p.store,
+                    &cj,
+                    "Normal",
+                    "SawCompletedJob",
+                    &format!("Saw completed job: {}, condition: {cond}", util::name_of(j)),
+                    CTL,
+                );
+            }
+            if cond == "Complete"
+                && let Some(ct) = get_str(j, &["status", "completionTime"])
+            {
+                let newer = get_str(&status, &["lastSuccessfulTime"])
+                    .is_none_or(|cur| unix_of(ct) > unix_of(cur));
+                if newer {
+                    status["lastSuccessfulTime"] = json!(ct);
+                }
+            }
+        }
+        let gone: Vec<Value> = active
+            .iter()
+            .filter(|a| !jobs.iter().any(|j| a["uid"] == util::uid_of(j)))
+            .cloned()
+            .collect();
+        for a in gone {
+            active.retain(|x| x["uid"] != a["uid"]);
+            record(
+                p.store,
+                &cj,
+                "Normal",
+                "MissingJob",
+                &format!(
+                    "Active job went missing: {}",
+                    a["name"].as_str().unwrap_or("")
+                ),
+                CTL,
+            );
+        }
+        let spec = cj.get("spec").cloned().unwrap_or(json!({}));
+        let suspended = spec["suspend"] == true;
+        let schedule = spec["schedule"].as_str().unwrap_or("");
+        let parsed = crate::cron::parse_standard(schedule);
+        if !terminating(&cj)
+            && !suspended
+            && let Ok(sched) = parsed
+        {
+            let zone_name = spec["timeZone"]
+                .as_str()
+                .map(String::from)
+                .or_else(|| sched.zone.clone());
+            let zone = zone_name
+                .as_deref()
+                .map(crate::cron::Zone::load)
+                .unwrap_or_else(|| Ok(crate::cron::Zone::utc()))
+                .unwrap_or_default();
+            let seen = *p.mem.cron_seen.entry(uid.clone()).or_insert(now_v);
+            let mut earliest = get_str(&status, &["lastScheduleTime"])
+                .and_then(unix_of)
+                .unwrap_or(seen);
+            let deadline = spec["startingDeadlineSeconds"].as_i64();
+            if let Some(d) = deadline {
+                earliest = earliest.max(now_v - d);
+            }
+            let mut most_recent = None;
+            let mut next = sched.next(earliest, &zone);
+            let mut missed = 0;
+            while let Some(t) = next
+                && t <= now_v
+                && missed < 1000
+            {
+                most_recent = Some(t);
+                missed += 1;
+                next = sched.next(t, &zone);
+            }
+            if let Some(t) = next {
+                let at = p
+                    .shared
+                    .settings
+                    .read()
+                    .expect("settings")
+                    .real_instant_of(t);
+                p.due(at);
+            }
+            if let Some(t) = most_recent {
+                let job_name = format!("{cname}-{}", t.div_euclid(60));
+                let noted = p.mem.cron_noted.get(&uid) == Some(&t);
+                let done = active.iter().any(|a| a["name"] == job_name.as_str())
+                    || get_str(&status, &["lastScheduleTime"]).and_then(unix_of) == Some(t);
+                let policy = spec["concurrencyPolicy"].as_str().unwrap_or("Allow");
+                if deadline.is_some_and(|d| t + d < now_v) {
+                    if !noted {
+                        p.mem.cron_noted.insert(uid.clone(), t);
+                        let when = crate::cron::rfc3339_in(t, 0);
+                        record(
+                            p.store,
+                            &cj,
+                            "Warning",
+                            "MissSchedule",
+                            &format!("Missed scheduled time to start a job: {when}"),
+                            CTL,
+                        );
+                    }
+                } else if done {
+                } else if policy == "Forbid" && !active.is_empty() {
+                    if !noted {
+                        p.mem.cron_noted.insert(uid.clone(), t);
+                        record(
+                            p.store,
+                            &cj,
+                            "Normal",
+                            "JobAlreadyActive",
+                            "Not starting job because prior execution is running and concurrency policy is Forbid",
+                            CTL,
+                        );
+                    }
+                } else {
+                    if policy == "Replace" {
+                        for a in std::mem::take(&mut active) {
+                            let n = a["name"].as_str().unwrap_or("").to_string();
+                            let d = DeleteOpts {
+                                propagation: Some("Background".into()),
+                                ..Default::default()
+                            };
+                            if api::delete(p.store, rt("jobs"), &ns, &n, &d).is_ok() {
+                                record(
+                                    p.store,
+                                    &cj,
+                                    "Normal",
+                                    "SuccessfulDelete",
+                                    &format!("Deleted job {n}"),
+                                    CTL,
+                                );
+                            } else {
+                                active.push(a);
+                            }
+                        }
+                    }
+                    let tmpl = spec.get("jobTemplate").cloned().unwrap_or(json!({}));
+                    let mut meta = json!({"name": job_name,
+                        "labels": tmpl.pointer("/metadata/labels").cloned().unwrap_or(json!({})),
+                        "annotations": tmpl.pointer("/metadata/annotations").cloned().unwrap_or(json!({})),
+                        "ownerReferences": [owner_ref(&cj)]});
+                    meta["annotations"]["batch.kubernetes.io/cronjob-scheduled-timestamp"] =
+                        json!(crate::cron::rfc3339_in(t, zone.offset_at(t)));
+                    let job = json!({"apiVersion": "batch/v1", "kind": "Job", "metadata": meta,
+                        "spec": tmpl.get("spec").cloned().unwrap_or(json!({}))});
+                    match api::create(p.store, rt("jobs"), &ns, job, &WriteOpts::manager(KCM)) {
+                        Ok(created) => {
+                            record(
+                                p.store,
+                                &cj,
+                                "Normal",
+                                "SuccessfulCreate",
+                                &format!("Created job {job_name}"),
+                                CTL,
+                            );
+                            active.push(job_ref(&created));
+                            status["lastScheduleTime"] = json!(crate::cron::rfc3339_in(t, 0));
+                        }
+                        Err(e) if e.reason == "AlreadyExists" => {
+                            if let Some(j) = get(p.store, "jobs", &ns, &job_name)
+                                && owned_by(&j, &uid)
+                                && !active.iter().any(|a| a["uid"] == util::uid_of(&j))
+                            {
+                                active.push(job_ref(&j));
+                                status["lastScheduleTime"] = json!(crate::cron::rfc3339_in(t, 0));
+                            }
+                        }
+                        Err(e) => {
+                            if !noted {
+                                p.mem.cron_noted.insert(uid.clone(), t);
+                                record(
+                                    p.store,
+                                    &cj,
+                                    "Warning",
+                                    "FailedCreate",
+                                    &format!("Error creating job: {}", e.message),
+                                    CTL,
+                                );
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        // History limits: the oldest finished Jobs beyond them are deleted.
+        for (cond, key) in [
+            ("Complete", "successfulJobsHistoryLimit"),
+            ("Failed", "failedJobsHistoryLimit"),
+        ] {
+            let Some(limit) = spec[key].as_i64() else {
+                continue;
+            };
+            let mut done: Vec<&Value> = jobs
+                .iter()
+                .filter(|j| job_finished(j) == Some(cond) && !terminating(j))
+                .collect();
+            if done.len() as i64 <= limit {
+                continue;
+            }
+            done.sort_by_key(|j| {
+                (
+                    get_str(j, &["status", "startTime"])
+                        .unwrap_or("")
+                        .to_string(),
+                    util::name_of(j).to_string(),
+                )
+            });
+            let n = done.len() - limit.max(0) as usize;
+            let names: Vec<String> = done[..n]
+                .iter()
+                .map(|j| util::name_of(j).to_string())
+                .collect();
+            for jn in names {
+                let d = DeleteOpts {
+                    propagation: Some("Background".into()),
+                    ..Default::default()
+                };
+                if api::delete(p.store, rt("jobs"), &ns, &jn, &d).is_ok() {
+                    record(
+                        p.store,
+                        &cj,
+                        "Normal",
+                        "SuccessfulDelete",
+                        &format!("Deleted job {jn}"),
+                        CTL,
+                    );
+                }
+            }
+        }
+        if active.is_empty() {
+            status.as_object_mut().map(|m| m.shift_remove("active"));
+        } else {
+            status["active"] = json!(active);
+        }
+        if let Some(cur) = get(p.store, "cronjobs", &ns, &cname) {
+            write_status(p.store, rt("cronjobs"), &cur, status);
+        }
+    }
+}
+
 /// PodDisruptionBudget status from the pods its selector picks.
 fn disruption_budgets(p: &mut Pass) {
     let list: Vec<Value> = p
@@ -1471,6 +1787,7 @@ pub async fn run(shared: Arc<Shared>) {
                 deployments(&mut pass);
                 replicasets(&mut pass);
                 statefulsets(&mut pass);
+                cronjobs(&mut pass);
                 jobs(&mut pass);
                 disruption_budgets(&mut pass);
                 let pn = pass.next;
@@ -1487,6 +1804,8 @@ pub async fn run(shared: Arc<Shared>) {
             mem.progress.retain(|u, _| store.uid_exists(u));
             mem.jobs.retain(|u, _| store.uid_exists(u));
             mem.create_retry.retain(|u, _| store.uid_exists(u));
+            mem.cron_seen.retain(|u, _| store.uid_exists(u));
+            mem.cron_noted.retain(|u, _| store.uid_exists(u));
             next
         };
         let sleep = async {

@@ -289,6 +289,11 @@ struct Container {
     name: String,
     image: String,
     init: bool,
+    /// The scenario rule, with its per-attempt lives.
+    rule: Behavior,
+    /// Which attempt the pod is (a Job's Nth pod; 1 otherwise).
+    pod_attempt: u32,
+    /// The life of the current run: `rule` for attempt `pod_attempt + restarts`.
     behavior: Behavior,
     state: State,
     restarts: u32,
@@ -371,6 +376,8 @@ struct PodRun {
 pub struct Kubelet {
     pods: HashMap<String, PodRun>,
     next_ip: u32,
+    /// Job uid → pods of it started so far (a pod's attempt number).
+    job_pods: HashMap<String, u32>,
 }
 
 fn secret_or_cm(
@@ -556,6 +563,7 @@ impl Kubelet {
         let mut due = |t: Instant| {
             next = Some(next.map_or(t, |n: Instant| n.min(t)));
         };
+        self.job_pods.retain(|u, _| store.uid_exists(u));
         let pods: Vec<Value> = store.list(pods_rt, None).into_iter().cloned().collect();
         let live: std::collections::HashSet<String> =
             pods.iter().map(|p| util::uid_of(p).to_string()).collect();
@@ -758,6 +766,19 @@ impl Kubelet {
                     (self.next_ip / 250) % 250,
                     self.next_ip % 250 + 2
                 );
+                let pod_attempt = match pod
+                    .pointer("/metadata/ownerReferences")
+                    .and_then(Value::as_array)
+                    .and_then(|r| r.iter().find(|o| o["kind"] == "Job"))
+                    .and_then(|o| o["uid"].as_str())
+                {
+                    Some(job) => {
+                        let n = self.job_pods.entry(job.to_string()).or_insert(0);
+                        *n += 1;
+                        *n
+                    }
+                    None => 1,
+                };
                 let mut containers = Vec::new();
                 for (list, init) in [("initContainers", true), ("containers", false)] {
                     for c in pod
@@ -768,8 +789,11 @@ impl Kubelet {
                     {
                         let cname = c["name"].as_str().unwrap_or("").to_string();
                         let image = c["image"].as_str().unwrap_or("").to_string();
+                        let rule = scenario.behavior_for(&labels, &cname, &image);
                         containers.push(Container {
-                            behavior: scenario.behavior_for(&labels, &cname, &image),
+                            behavior: rule.for_attempt(pod_attempt),
+                            rule,
+                            pod_attempt,
                             name: cname,
                             image,
                             init,
@@ -897,6 +921,7 @@ impl Kubelet {
                                 "Started",
                                 format!("Started container {}", c.name),
                             ));
+                            c.behavior = c.rule.for_attempt(c.pod_attempt + c.restarts);
                             shared.logs.start_run(&ns, &name, &c.name);
                             for l in c.log_lines() {
                                 shared.logs.append(&ns, &name, &c.name, &l);

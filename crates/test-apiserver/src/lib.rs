@@ -15,6 +15,7 @@
 pub mod admission;
 pub mod api;
 mod controllers;
+mod cron;
 mod discovery;
 pub mod error;
 pub mod faults;
@@ -22,6 +23,7 @@ pub mod fields;
 mod kubelet;
 mod openapi;
 pub mod patch;
+mod podsecurity;
 mod portforward;
 pub mod resources;
 pub mod scenario;
@@ -40,7 +42,7 @@ pub use scenario::{Behavior, Scenario};
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::Duration;
+use std::time::{Duration, Instant, SystemTime};
 
 /// How to start a server.
 #[derive(Debug, Clone)]
@@ -116,6 +118,32 @@ impl Config {
 pub(crate) struct Settings {
     pub time_scale: f64,
     pub scenario: Scenario,
+    /// The scaled clock's anchor: at `real`, the scaled clock read `virt`.
+    pub clock: (Instant, SystemTime),
+}
+
+impl Settings {
+    /// The scaled clock (CronJob schedules): it started at the real time the server
+    /// started and runs `1 / time_scale` times as fast.
+    pub fn virtual_now(&self) -> SystemTime {
+        let (real, virt) = self.clock;
+        virt + Duration::from_secs_f64(real.elapsed().as_secs_f64() / self.time_scale.max(1e-9))
+    }
+
+    /// The real instant at which the scaled clock reads `virt_unix` (Unix seconds).
+    pub fn real_instant_of(&self, virt_unix: i64) -> Instant {
+        let (real, virt) = self.clock;
+        let anchor = virt
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map(|d| d.as_secs_f64())
+            .unwrap_or(0.0);
+        let ahead = (virt_unix as f64 - anchor) * self.time_scale;
+        if ahead <= 0.0 {
+            real
+        } else {
+            real + Duration::from_secs_f64(ahead)
+        }
+    }
 }
 
 /// State shared by the HTTP layer, the controllers and the kubelet.
@@ -159,6 +187,7 @@ impl TestServer {
             settings: RwLock::new(Settings {
                 time_scale: config.time_scale,
                 scenario: config.scenario.clone(),
+                clock: (Instant::now(), SystemTime::now()),
             }),
             faults: faults.clone(),
             logs: kubelet::Logs::default(),
@@ -282,8 +311,43 @@ impl ServerHandle {
         self.shared.settings.write().expect("settings").scenario = s;
     }
 
+    /// Change the time scale; the scaled clock of CronJob schedules goes on from where
+    /// it is at the new pace.
     pub fn set_time_scale(&self, s: f64) {
-        self.shared.settings.write().expect("settings").time_scale = s;
+        let mut settings = self.shared.settings.write().expect("settings");
+        settings.clock = (Instant::now(), settings.virtual_now());
+        settings.time_scale = s;
+    }
+
+    /// The scaled clock CronJob schedules follow: real time when the server started,
+    /// then `1 / time_scale` seconds per real second.
+    pub fn scaled_now(&self) -> SystemTime {
+        self.shared.settings.read().expect("settings").virtual_now()
+    }
+
+    /// Create an object (any served kind, given by its `apiVersion` and `kind`) through
+    /// the same path as a POST, without HTTP: for seeding large fixtures quickly.
+    pub fn create_object(
+        &self,
+        obj: serde_json::Value,
+    ) -> Result<serde_json::Value, error::ApiError> {
+        let av = obj["apiVersion"].as_str().unwrap_or("");
+        let kind = obj["kind"].as_str().unwrap_or("");
+        let rt = resources::by_kind(av, kind).ok_or_else(|| {
+            error::ApiError::bad_request(format!(
+                "no kind {kind:?} is registered for version {av:?}"
+            ))
+        })?;
+        let ns = if rt.namespaced {
+            obj.pointer("/metadata/namespace")
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or("default")
+                .to_string()
+        } else {
+            String::new()
+        };
+        let mut store = self.shared.store.lock().expect("store");
+        api::create(&mut store, rt, &ns, obj, &api::WriteOpts::manager("test"))
     }
 
     /// A snapshot of one stored object (`plural` as in URLs), for assertions.

@@ -223,6 +223,30 @@ pub static RESOURCES: &[ResourceType] = &[
         ALL
     ),
     rt!(
+        "batch",
+        "v1",
+        "cronjobs",
+        "cronjob",
+        "CronJob",
+        true,
+        &["cj"],
+        &["status"],
+        true,
+        ALL
+    ),
+    rt!(
+        "coordination.k8s.io",
+        "v1",
+        "leases",
+        "lease",
+        "Lease",
+        true,
+        NONE,
+        NONE,
+        false,
+        NONE
+    ),
+    rt!(
         "policy",
         "v1",
         "poddisruptionbudgets",
@@ -261,7 +285,13 @@ pub static RESOURCES: &[ResourceType] = &[
 ];
 
 /// The API groups (other than core), in discovery order.
-pub static GROUPS: &[&str] = &["apps", "batch", "policy", "networking.k8s.io"];
+pub static GROUPS: &[&str] = &[
+    "apps",
+    "batch",
+    "coordination.k8s.io",
+    "policy",
+    "networking.k8s.io",
+];
 
 pub fn find(group: &str, version: &str, plural: &str) -> Option<&'static ResourceType> {
     RESOURCES

@@ -103,6 +103,10 @@ pub struct Behavior {
     pub logs: Option<Vec<String>>,
     /// Never becomes ready (a failing readiness probe).
     pub never_ready: Option<bool>,
+    /// A different life per attempt: entry N is attempt N (a Job's Nth pod, or a
+    /// container's Nth run); each entry falls back to the rule's other fields, and
+    /// attempts past the list live by those fields alone.
+    pub attempts: Option<Vec<Behavior>>,
 }
 
 impl Behavior {
@@ -117,6 +121,25 @@ impl Behavior {
             run_seconds: self.run_seconds.or(other.run_seconds),
             logs: self.logs.clone().or_else(|| other.logs.clone()),
             never_ready: self.never_ready.or(other.never_ready),
+            attempts: self.attempts.clone().or_else(|| other.attempts.clone()),
+        }
+    }
+
+    /// The behaviour of attempt `n` (1-based).
+    pub fn for_attempt(&self, n: u32) -> Behavior {
+        let mut base = self.clone();
+        base.attempts = None;
+        let entry = self
+            .attempts
+            .as_ref()
+            .and_then(|a| a.get((n as usize).saturating_sub(1)));
+        match entry {
+            Some(a) => {
+                let mut a = a.clone();
+                a.attempts = None;
+                a.or(&base)
+            }
+            None => base,
         }
     }
 }
@@ -264,6 +287,34 @@ images:
         let s = Scenario::from_yaml(include_str!("../examples/scenario.yaml")).unwrap();
         assert_eq!(s.images.len(), 4);
         assert_eq!(s.pods.len(), 1);
+    }
+
+    #[test]
+    fn attempts_override_the_rule_per_attempt() {
+        let s = Scenario::from_yaml(
+            r#"
+pods:
+  - selector: {job: init}
+    logs: ["starting"]
+    attempts:
+      - {exitCode: 2, logs: ["FATAL: password authentication failed"]}
+      - {oomKilled: true}
+"#,
+        )
+        .unwrap();
+        let l = json!({"job": "init"});
+        let b = s.behavior_for(l.as_object().unwrap(), "c", "i");
+        let first = b.for_attempt(1);
+        assert_eq!(first.exit_code, Some(2));
+        assert_eq!(
+            first.logs.as_deref(),
+            Some(&["FATAL: password authentication failed".to_string()][..])
+        );
+        let second = b.for_attempt(2);
+        assert_eq!(second.oom_killed, Some(true));
+        assert_eq!(second.logs.as_deref(), Some(&["starting".to_string()][..]));
+        assert_eq!(b.for_attempt(3).exit_code, None);
+        assert!(b.for_attempt(3).attempts.is_none());
     }
 
     #[test]

@@ -548,7 +548,8 @@ async fn resource(ctx: &Ctx, t: &Target) -> Result<Response<Body>, ApiError> {
             let o = ctx.write_opts();
             let mut store = ctx.shared.store.lock().expect("store");
             let created = api::create(&mut store, rt, &ns, body, &o)?;
-            Ok(json_response(201, &created))
+            let w = psa_warning(&store, rt, &ns, None, &created);
+            Ok(with_warning(json_response(201, &created), w))
         }
         (&Method::PUT, Some(name), sub) => {
             let body = ctx.body_json()?;
@@ -560,8 +561,13 @@ async fn resource(ctx: &Ctx, t: &Target) -> Result<Response<Body>, ApiError> {
             match sub {
                 None | Some("status") => {
                     o.subresource = sub.map(String::from);
+                    let before = store.get(rt, &ns, &name).cloned();
                     let v = api::update(&mut store, rt, &ns, &name, body, &o)?;
-                    Ok(json_response(200, &v))
+                    let w = sub
+                        .is_none()
+                        .then(|| psa_warning(&store, rt, &ns, before.as_ref(), &v))
+                        .flatten();
+                    Ok(with_warning(json_response(200, &v), w))
                 }
                 Some("scale") => {
                     let v = api::write_scale(&mut store, rt, &ns, &name, None, &body, &o)?;
@@ -597,9 +603,14 @@ async fn resource(ctx: &Ctx, t: &Target) -> Result<Response<Body>, ApiError> {
             match sub {
                 None | Some("status") => {
                     o.subresource = sub.map(String::from);
-                    let existed = store.get(rt, &ns, &name).is_some();
+                    let before = store.get(rt, &ns, &name).cloned();
                     let v = api::patch(&mut store, rt, &ns, &name, ptype, &body, &o)?;
-                    Ok(json_response(if existed { 200 } else { 201 }, &v))
+                    let w = sub
+                        .is_none()
+                        .then(|| psa_warning(&store, rt, &ns, before.as_ref(), &v))
+                        .flatten();
+                    let code = if before.is_some() { 200 } else { 201 };
+                    Ok(with_warning(json_response(code, &v), w))
                 }
                 Some("scale") => {
                     let v = api::write_scale(&mut store, rt, &ns, &name, Some(ptype), &body, &o)?;
@@ -656,6 +667,37 @@ async fn resource(ctx: &Ctx, t: &Target) -> Result<Response<Body>, ApiError> {
         }
         _ => Err(ApiError::method_not_allowed()),
     }
+}
+
+/// The `warn` Pod Security warning for a pod or workload just written (workloads only
+/// when their pod template is new or changed, like the admission plugin).
+fn psa_warning(
+    store: &crate::store::Store,
+    rt: &ResourceType,
+    ns: &str,
+    old: Option<&Value>,
+    new: &Value,
+) -> Option<String> {
+    let (_, spec) = crate::podsecurity::pod_parts(rt.plural, new)?;
+    if rt.plural == "pods" && old.is_some() {
+        return None;
+    }
+    if let Some(o) = old
+        && crate::podsecurity::pod_parts(rt.plural, o).map(|(_, s)| s) == Some(spec)
+    {
+        return None;
+    }
+    let nsrt = resources::by_plural("namespaces").expect("namespaces");
+    crate::podsecurity::warning(store.get(nsrt, "", ns)?, rt.plural, new)
+}
+
+fn with_warning(mut r: Response<Body>, warning: Option<String>) -> Response<Body> {
+    if let Some(w) = warning
+        && let Ok(v) = hyper::header::HeaderValue::from_str(&crate::podsecurity::warning_header(&w))
+    {
+        r.headers_mut().append("Warning", v);
+    }
+    r
 }
 
 fn partial_metadata(v: &Value) -> Value {

@@ -199,6 +199,25 @@ fn spec_keys(kind: &str) -> Option<&'static [&'static str]> {
             "volumeAttributesClassName",
         ],
         "Pod" => POD_SPEC,
+        "Lease" => &[
+            "holderIdentity",
+            "leaseDurationSeconds",
+            "acquireTime",
+            "renewTime",
+            "leaseTransitions",
+            "strategy",
+            "preferredHolder",
+        ],
+        "CronJob" => &[
+            "schedule",
+            "timeZone",
+            "startingDeadlineSeconds",
+            "concurrencyPolicy",
+            "suspend",
+            "jobTemplate",
+            "successfulJobsHistoryLimit",
+            "failedJobsHistoryLimit",
+        ],
         _ => return None,
     })
 }

@@ -73,6 +73,16 @@ fn columns(rt: &ResourceType) -> Vec<Value> {
             ("Age", "string"),
         ],
         "configmaps" => &[("Name", "string"), ("Data", "string"), ("Age", "string")],
+        "leases" => &[("Name", "string"), ("Holder", "string"), ("Age", "string")],
+        "cronjobs" => &[
+            ("Name", "string"),
+            ("Schedule", "string"),
+            ("Timezone", "string"),
+            ("Suspend", "boolean"),
+            ("Active", "integer"),
+            ("Last Schedule", "string"),
+            ("Age", "string"),
+        ],
         _ => &[("Name", "string"), ("Age", "string")],
     };
     names.iter().map(|(n, t)| col(n, t)).collect()
@@ -318,6 +328,32 @@ fn cells(rt: &ResourceType, o: &Value) -> Vec<Value> {
                     .and_then(Value::as_object)
                     .map_or(0, |m| m.len())
                     .to_string()
+            ),
+            a,
+        ],
+        "leases" => vec![
+            name,
+            json!(get_str(o, &["spec", "holderIdentity"]).unwrap_or("")),
+            a,
+        ],
+        "cronjobs" => vec![
+            name,
+            json!(get_str(o, &["spec", "schedule"]).unwrap_or("")),
+            json!(get_str(o, &["spec", "timeZone"]).unwrap_or("<none>")),
+            json!(
+                o.pointer("/spec/suspend")
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false)
+            ),
+            json!(
+                o.pointer("/status/active")
+                    .and_then(Value::as_array)
+                    .map_or(0, Vec::len)
+            ),
+            json!(
+                get_str(o, &["status", "lastScheduleTime"])
+                    .map(|t| age(Some(t)))
+                    .unwrap_or_else(|| "<none>".into())
             ),
             a,
         ],

@@ -378,3 +378,68 @@ spec:
     ]);
     assert_eq!(msg, "couldn't find key password in Secret default/db");
 }
+
+const LOCK_AND_SCHEDULE: &str = r#"apiVersion: coordination.k8s.io/v1
+kind: Lease
+metadata:
+  name: shop
+spec:
+  holderIdentity: host-a/1234/upgrade
+  leaseDurationSeconds: 60
+  renewTime: "2025-01-01T10:00:00.000000Z"
+---
+apiVersion: batch/v1
+kind: CronJob
+metadata:
+  name: shop-backup
+spec:
+  schedule: "*/1 * * * *"
+  concurrencyPolicy: Forbid
+  jobTemplate:
+    spec:
+      template:
+        spec:
+          restartPolicy: Never
+          containers:
+          - name: backup
+            image: odoo:18.0
+"#;
+
+#[test]
+fn leases_cronjobs_and_pod_security_warnings() {
+    let server = TestServer::start(Config::default().time_scale(0.01)).unwrap();
+    let k = Kubectl::new(&server);
+    let o = k.apply(LOCK_AND_SCHEDULE, &[]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let s = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        s.contains("lease.coordination.k8s.io/shop serverside-applied"),
+        "{s}"
+    );
+    assert!(
+        s.contains("cronjob.batch/shop-backup serverside-applied"),
+        "{s}"
+    );
+    let leases = k.ok(&["get", "leases"]);
+    assert!(leases.contains("HOLDER"), "{leases}");
+    assert!(leases.contains("host-a/1234/upgrade"), "{leases}");
+    let cjs = k.until(&["get", "cronjobs"], "*/1 * * * *", 5);
+    assert!(cjs.contains("SCHEDULE"), "{cjs}");
+    k.until(&["get", "jobs"], "shop-backup-", 5);
+
+    // A namespace that warns: kubectl prints the server's Warning header.
+    let ns = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: warned\n  labels:\n    pod-security.kubernetes.io/warn: restricted\n";
+    let o = k.apply(ns, &[]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let deploy = MANIFEST.split("---").nth(1).unwrap();
+    let o = k.apply(deploy, &["-n", "warned"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("Warning: would violate PodSecurity \"restricted:latest\": allowPrivilegeEscalation != false (container \"odoo\" must set securityContext.allowPrivilegeEscalation=false)"),
+        "{err}"
+    );
+    // The same template again: no new warning.
+    let o = k.apply(deploy, &["-n", "warned"]);
+    assert!(!String::from_utf8_lossy(&o.stderr).contains("PodSecurity"));
+}

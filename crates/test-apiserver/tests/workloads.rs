@@ -601,3 +601,168 @@ async fn progress_deadline_init_containers_and_oom() {
         Some("Failed")
     );
 }
+
+const ATTEMPTS: &str = r#"
+pods:
+  - selector: {app.kubernetes.io/component: storage-init}
+    attempts:
+      - exitCode: 3
+        logs: ["connecting to db", "psycopg2.OperationalError: FATAL:  password authentication failed for user \"odoo\""]
+      - logs: ["storage ready"]
+  - selector: {app.kubernetes.io/component: oom-once}
+    attempts:
+      - {oomKilled: true, logs: ["loading registry"]}
+  - selector: {app: flaky}
+    attempts:
+      - crash: {afterSeconds: 1, exitCode: 1, logs: ["Traceback (most recent call last):", "KeyError: 'db'"]}
+    logs: ["HTTP service (werkzeug) running on 0.0.0.0:8069"]
+"#;
+
+#[tokio::test]
+async fn each_attempt_lives_its_own_life() {
+    let config = Config::default()
+        .time_scale(0.02)
+        .scenario(Scenario::from_yaml(ATTEMPTS).unwrap());
+    let (_s, client) = setup(config).await;
+    let jobs: Api<Job> = Api::default_namespaced(client.clone());
+    let pods: Api<Pod> = Api::default_namespaced(client.clone());
+    let job = |name: &str, component: &str| {
+        json!({"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": name},
+            "spec": {"backoffLimit": 2, "template": {"metadata": {"labels": {"app.kubernetes.io/component": component}},
+                "spec": {"restartPolicy": "Never", "containers": [{"name": "init", "image": "odoo:18.0"}]}}}})
+    };
+    jobs.patch(
+        "storage-init",
+        &apply(),
+        &Patch::Apply(job("storage-init", "storage-init")),
+    )
+    .await
+    .unwrap();
+    jobs.patch(
+        "oom-once",
+        &apply(),
+        &Patch::Apply(job("oom-once", "oom-once")),
+    )
+    .await
+    .unwrap();
+    for name in ["storage-init", "oom-once"] {
+        eventually(10, "job complete after a failed attempt", || async {
+            let j = jobs.get(name).await.unwrap();
+            let st = j.status?;
+            (st.succeeded == Some(1) && st.failed == Some(1)).then_some(())
+        })
+        .await;
+    }
+    let attempts = |name: &'static str| {
+        let pods = pods.clone();
+        async move {
+            let mut ps = pods
+                .list(&ListParams::default().labels(&format!("job-name={name}")))
+                .await
+                .unwrap()
+                .items;
+            ps.sort_by_key(|p| p.metadata.creation_timestamp.clone().map(|t| t.0));
+            ps
+        }
+    };
+    let ps = attempts("storage-init").await;
+    assert_eq!(ps.len(), 2);
+    let phases: Vec<_> = ps
+        .iter()
+        .map(|p| p.status.as_ref().unwrap().phase.clone().unwrap())
+        .collect();
+    let failed = ps
+        .iter()
+        .find(|p| p.status.as_ref().unwrap().phase.as_deref() == Some("Failed"))
+        .unwrap();
+    let ok = ps
+        .iter()
+        .find(|p| p.status.as_ref().unwrap().phase.as_deref() == Some("Succeeded"))
+        .unwrap();
+    assert!(phases.contains(&"Failed".to_string()), "{phases:?}");
+    let t = failed
+        .status
+        .as_ref()
+        .unwrap()
+        .container_statuses
+        .as_ref()
+        .unwrap()[0]
+        .state
+        .clone()
+        .unwrap()
+        .terminated
+        .unwrap();
+    assert_eq!((t.exit_code, t.reason.as_deref()), (3, Some("Error")));
+    let tail = pods
+        .logs(
+            failed.metadata.name.as_ref().unwrap(),
+            &LogParams {
+                tail_lines: Some(1),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        tail,
+        "psycopg2.OperationalError: FATAL:  password authentication failed for user \"odoo\"\n"
+    );
+    let logs = pods
+        .logs(ok.metadata.name.as_ref().unwrap(), &LogParams::default())
+        .await
+        .unwrap();
+    assert_eq!(logs, "storage ready\n");
+
+    let ps = attempts("oom-once").await;
+    let oom = ps
+        .iter()
+        .find(|p| p.status.as_ref().unwrap().phase.as_deref() == Some("Failed"))
+        .unwrap();
+    let t = oom
+        .status
+        .as_ref()
+        .unwrap()
+        .container_statuses
+        .as_ref()
+        .unwrap()[0]
+        .state
+        .clone()
+        .unwrap()
+        .terminated
+        .unwrap();
+    assert_eq!((t.exit_code, t.reason.as_deref()), (137, Some("OOMKilled")));
+
+    // A Deployment container: its first run crashes, the restart serves; the crash's
+    // log stays readable with previous=true.
+    let deps: Api<Deployment> = Api::default_namespaced(client.clone());
+    deps.patch(
+        "flaky",
+        &apply(),
+        &Patch::Apply(deploy("flaky", "odoo:18.0", 1)),
+    )
+    .await
+    .unwrap();
+    let p = eventually(10, "ready after one restart", || async {
+        let p = pods_of(&pods, "flaky").await.into_iter().next()?;
+        let cs = p.status.as_ref()?.container_statuses.as_ref()?[0].clone();
+        (cs.ready && cs.restart_count == 1).then_some(p)
+    })
+    .await;
+    let name = p.metadata.name.unwrap();
+    let previous = pods
+        .logs(
+            &name,
+            &LogParams {
+                previous: true,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        previous,
+        "Traceback (most recent call last):\nKeyError: 'db'\n"
+    );
+    let current = pods.logs(&name, &LogParams::default()).await.unwrap();
+    assert_eq!(current, "HTTP service (werkzeug) running on 0.0.0.0:8069\n");
+}
