@@ -5,7 +5,7 @@ mod common;
 use common::{eventually, setup};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::batch::v1::Job;
-use k8s_openapi::api::core::v1::{Event, Namespace, Pod};
+use k8s_openapi::api::core::v1::{Event, Namespace, Pod, ServiceAccount};
 use kube::api::{Api, ListParams, Patch, PatchParams, PostParams};
 use serde_json::{Value, json};
 use test_apiserver::Config;
@@ -28,21 +28,31 @@ fn hardened_spec() -> Value {
         "volumes": [{"name": "tmp", "emptyDir": {}}]})
 }
 
+/// Create a namespace and wait for its `default` ServiceAccount (pods need it, as on a
+/// cluster).
+async fn make_namespace(client: &kube::Client, name: &str, labels: Value) {
+    let nss: Api<Namespace> = Api::all(client.clone());
+    nss.create(&PostParams::default(), &namespace(name, labels))
+        .await
+        .unwrap();
+    let sas: Api<ServiceAccount> = Api::namespaced(client.clone(), name);
+    eventually(5, "the default ServiceAccount", || async {
+        sas.get_opt("default").await.unwrap().map(|_| ())
+    })
+    .await;
+}
+
 const RESTRICTED_PLAIN: &str = "violates PodSecurity \"restricted:latest\": allowPrivilegeEscalation != false (container \"c\" must set securityContext.allowPrivilegeEscalation=false), unrestricted capabilities (container \"c\" must set securityContext.capabilities.drop=[\"ALL\"]), runAsNonRoot != true (pod or container \"c\" must set securityContext.runAsNonRoot=true), seccompProfile (pod or container \"c\" must set securityContext.seccompProfile.type to \"RuntimeDefault\" or \"Localhost\")";
 
 #[tokio::test]
 async fn restricted_namespaces_refuse_weak_pods() {
     let (_s, client) = setup(Config::default().time_scale(0.02)).await;
-    let nss: Api<Namespace> = Api::all(client.clone());
-    nss.create(
-        &PostParams::default(),
-        &namespace(
-            "secure",
-            json!({"pod-security.kubernetes.io/enforce": "restricted"}),
-        ),
+    make_namespace(
+        &client,
+        "secure",
+        json!({"pod-security.kubernetes.io/enforce": "restricted"}),
     )
-    .await
-    .unwrap();
+    .await;
     let pods: Api<Pod> = Api::namespaced(client.clone(), "secure");
     let err = pods
         .create(&PostParams::default(), &plain_pod("p"))
@@ -151,17 +161,13 @@ async fn restricted_namespaces_refuse_weak_pods() {
 #[tokio::test]
 async fn baseline_allows_what_restricted_refuses() {
     let (_s, client) = setup(Config::default().time_scale(0.02)).await;
-    let nss: Api<Namespace> = Api::all(client.clone());
-    nss.create(
-        &PostParams::default(),
-        &namespace(
-            "base",
-            json!({"pod-security.kubernetes.io/enforce": "baseline",
-                   "pod-security.kubernetes.io/enforce-version": "v1.33"}),
-        ),
+    make_namespace(
+        &client,
+        "base",
+        json!({"pod-security.kubernetes.io/enforce": "baseline",
+               "pod-security.kubernetes.io/enforce-version": "v1.33"}),
     )
-    .await
-    .unwrap();
+    .await;
     let pods: Api<Pod> = Api::namespaced(client.clone(), "base");
     pods.create(&PostParams::default(), &plain_pod("plain"))
         .await
