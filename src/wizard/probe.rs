@@ -70,6 +70,8 @@ pub struct FakeProbe {
     pub unreachable: Option<String>,
     /// Existing namespaces.
     pub namespaces: Vec<String>,
+    /// The namespace the kubeconfig's contexts name, if any (it may not exist).
+    pub context_namespace: Option<String>,
     /// `(namespace, name)` → key names.
     pub secrets: BTreeMap<(String, String), Vec<String>>,
 }
@@ -81,8 +83,15 @@ impl FakeProbe {
             contexts: vec!["kind-dev".into()],
             unreachable: None,
             namespaces: namespaces.iter().map(|s| s.to_string()).collect(),
+            context_namespace: None,
             secrets: BTreeMap::new(),
         }
+    }
+
+    /// The contexts name this namespace (which may not exist).
+    pub fn with_context_namespace(mut self, namespace: &str) -> FakeProbe {
+        self.context_namespace = Some(namespace.to_string());
+        self
     }
 
     /// Add a Secret with these keys.
@@ -101,6 +110,9 @@ impl ClusterProbe for FakeProbe {
     }
     fn current_context(&self) -> Option<String> {
         self.contexts.first().cloned()
+    }
+    fn context_namespace(&self, _context: &str) -> Option<String> {
+        self.context_namespace.clone()
     }
     fn reachable(&self, _context: &str) -> Result<(), String> {
         match &self.unreachable {

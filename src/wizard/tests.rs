@@ -95,3 +95,48 @@ fn memory_needed_follows_the_workers() {
     assert_eq!(workers_fitting(1024.0), Some(1));
     assert_eq!(workers_fitting(400.0), None);
 }
+
+fn options(q: &Question) -> (Vec<String>, usize) {
+    let QuestionKind::Select { options, default } = &q.kind else {
+        panic!("{:?} is not a select", q.step)
+    };
+    (options.iter().map(|o| o.key.clone()).collect(), *default)
+}
+
+#[test]
+fn the_contexts_namespace_comes_first_and_is_created_when_missing() {
+    let probe = FakeProbe::reachable(&["default", "shop"]).with_context_namespace("acme");
+    let s = WizardState::new(Defaults::default(), &probe);
+    let s = next(&s, Answer::Choice("kind-dev".into()), &probe).unwrap();
+    let q = current_question(&s);
+    assert_eq!(
+        options(&q),
+        (
+            vec![
+                "acme".into(),
+                "default".into(),
+                "shop".into(),
+                NEW_NAMESPACE.into()
+            ],
+            0
+        )
+    );
+    let QuestionKind::Select { options: o, .. } = &q.kind else {
+        unreachable!()
+    };
+    assert!(o[0].label.contains("does not exist yet"), "{}", o[0].label);
+    let s = next(&s, Answer::Choice("acme".into()), &probe).unwrap();
+    assert_eq!(s.step(), Step::Scenario);
+    assert_eq!(s.namespace(), ("acme".to_string(), true));
+
+    // An existing context namespace moves to the front and is not created.
+    let probe = FakeProbe::reachable(&["default", "shop"]).with_context_namespace("shop");
+    let s = WizardState::new(Defaults::default(), &probe);
+    let s = next(&s, Answer::Choice("kind-dev".into()), &probe).unwrap();
+    assert_eq!(
+        options(&current_question(&s)).0,
+        vec!["shop", "default", NEW_NAMESPACE]
+    );
+    let s = next(&s, Answer::Choice("shop".into()), &probe).unwrap();
+    assert_eq!(s.namespace(), ("shop".to_string(), false));
+}

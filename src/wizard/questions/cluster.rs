@@ -43,12 +43,30 @@ pub(in crate::wizard) const NAMESPACE: Entry = Entry {
                     s.default_namespace()
                 }
             });
-            let mut options: Vec<Choice> = list.iter().map(|n| choice(n, n.clone())).collect();
+            // The context's namespace first (kubectl's `default` when the context names
+            // none), also when it does not exist yet: choosing it creates it.
+            let first = s.default_namespace();
+            let whose = if s.cluster.context_namespace.is_some() {
+                "the context's namespace"
+            } else {
+                "the context names none: kubectl's default"
+            };
+            let first_label = if list.contains(&first) {
+                format!("{first} ({whose})")
+            } else {
+                format!("{first} ({whose}; it does not exist yet and is created)")
+            };
+            let mut options: Vec<Choice> = vec![choice(&first, first_label)];
+            options.extend(
+                list.iter()
+                    .filter(|n| **n != first)
+                    .map(|n| choice(n, n.clone())),
+            );
             options.push(choice(NEW_NAMESPACE, "create a new namespace…"));
             Asked::new(
                 select(options, &default),
                 "Which namespace?",
-                "The namespace (a folder of the cluster) that holds this instance's objects. A namespace of its own keeps instances apart; other applications' objects in it are left alone.",
+                "The namespace (a folder of the cluster) that holds this instance's objects; the first is the one your kubeconfig's context names. A namespace of its own keeps instances apart; other applications' objects in it are left alone. A namespace odoo-tui creates enforces the Pod Security Standard \"restricted\".",
             )
         }
         None => Asked::new(
