@@ -135,6 +135,28 @@ fn review(target: &Target, rt: &Runtime, draft: &Outcome) -> Option<Review> {
     })
 }
 
+/// The Secrets whose values were typed in the wizard, created (with the namespace when
+/// it is new) before the apply, which then finds them like any Secret the values name.
+fn create_secrets(target: &Target, rt: &Runtime, outcome: &Outcome) -> Result<(), Failed> {
+    let secrets: Vec<_> = outcome
+        .secrets
+        .iter()
+        .map(|s| (s.name.clone(), s.data.clone()))
+        .collect();
+    let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+    let created = rt.block_on(async {
+        let kube = Kube::connect(target).await?;
+        apply::create_secrets(&kube, &secrets, &tx).await
+    })?;
+    for name in created {
+        eprintln!(
+            "created Secret `{name}` in namespace `{}` from the value(s) you typed",
+            outcome.namespace
+        );
+    }
+    Ok(())
+}
+
 /// Run the wizard, then apply (or write the manifests) as it decided.
 /// `on_apply` installs the Ctrl-C handler once the questions are over (during them,
 /// Ctrl-C is the prompt's: exit 130 with nothing applied).
@@ -208,6 +230,9 @@ pub fn new(
         Destination::Cluster => {
             let t = target_for(target, &outcome);
             let cancel = on_apply();
+            if !outcome.secrets.is_empty() {
+                create_secrets(&t, rt, &outcome)?;
+            }
             rt.block_on(ops::apply_outcome(
                 &t,
                 &outcome.name,

@@ -234,6 +234,14 @@ fn production_refuses_before_creating_anything_when_a_secret_or_key_is_missing()
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     let out = text(&o);
     assert!(out.contains("Secret `odoo-db` not found in namespace `shop` (named by externalDatabase.existingSecret)"), "{out}");
+    // The suggested command reads the password from a file, never from its command line.
+    assert!(
+        out.contains(
+            "kubectl create secret generic odoo-db -n shop --from-file=password=./password"
+        ),
+        "{out}"
+    );
+    assert!(!out.contains("--from-literal"), "{out}");
     assert!(
         env.obj("secrets", "acme-odoo-config").is_none(),
         "nothing may be created"

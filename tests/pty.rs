@@ -322,3 +322,173 @@ fn ctrl_c_at_a_wizard_prompt_exits_130_with_nothing_applied() {
         server.objects("secrets", NS).is_empty() && server.objects("deployments", NS).is_empty()
     );
 }
+
+/// Answer the wizard's prompts by their labels until the program exits; returns the
+/// labels answered, in order. `Confirmation:` (a password asked twice) gets the value
+/// typed just before it.
+fn drive_wizard(s: &mut Screen, answers: &[(&str, &str)], secs: u64) -> (u32, Vec<String>) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    let mut asked: Vec<String> = Vec::new();
+    let mut last_typed = String::new();
+    loop {
+        if let Some(status) = s.child.try_wait().unwrap() {
+            return (status.exit_code(), asked);
+        }
+        assert!(
+            Instant::now() < deadline,
+            "stuck; questions answered: {asked:?}; screen:\n{}",
+            s.text()
+        );
+        let prompt = s
+            .text()
+            .lines()
+            .rev()
+            .find(|l| l.starts_with("? "))
+            .map(str::to_string);
+        let found = prompt.and_then(|p| {
+            if p[2..].starts_with("Confirmation:") {
+                return Some(("Confirmation:".to_string(), format!("{last_typed}\r")));
+            }
+            answers
+                .iter()
+                .find(|(label, _)| p[2..].starts_with(label))
+                .map(|(label, keys)| (label.to_string(), keys.to_string()))
+        });
+        match found {
+            Some((label, keys)) => {
+                s.keys(&keys);
+                last_typed = keys.trim_end_matches('\r').to_string();
+                asked.push(label.clone());
+                let asking = format!("? {label}");
+                let until = Instant::now() + Duration::from_secs(20);
+                while s
+                    .text()
+                    .lines()
+                    .rev()
+                    .find(|l| l.starts_with("? "))
+                    .is_some_and(|l| l.starts_with(&asking))
+                    && Instant::now() < until
+                {
+                    std::thread::sleep(Duration::from_millis(30));
+                }
+            }
+            None => std::thread::sleep(Duration::from_millis(50)),
+        }
+    }
+}
+
+fn secret_value(secret: &serde_json::Value, key: &str) -> String {
+    use base64::Engine;
+    let b = secret["data"][key].as_str().expect("the key is there");
+    String::from_utf8(base64::engine::general_purpose::STANDARD.decode(b).unwrap()).unwrap()
+}
+
+/// "Create a new namespace", then the production scenario: none of its Secrets can
+/// exist yet. Each is created from hidden prompts, typed twice, and the apply finds
+/// them on the server; what was typed is in the Secrets only.
+#[test]
+fn the_wizard_creates_missing_secrets_from_hidden_prompts_and_the_apply_finds_them() {
+    let (server, dir) = server(Scenario::default());
+    let mut s = Screen::spawn(
+        dir.path(),
+        &["new", "erp", "--preset", "production"],
+        120,
+        40,
+    );
+    let answers: &[(&str, &str)] = &[
+        ("Which cluster?", "\r"),
+        // Filter the namespaces down to "create a new namespace…".
+        ("Which namespace?", "create a new\r"),
+        ("Name of the new namespace", "fresh\r"),
+        ("Database host", "pg.internal\r"),
+        ("Database port", "\r"),
+        ("Database user", "\r"),
+        ("Database name", "\r"),
+        ("S3 endpoint URL", "https://s3.example.com\r"),
+        ("S3 bucket", "\r"),
+        ("S3 region", "\r"),
+        ("Secret with the database password", "\r"),
+        ("Secret odoo-db is missing", "\r"),
+        (
+            "Value of `password` for the new Secret odoo-db",
+            "db-typed-value\r",
+        ),
+        ("Secret with the S3 keys", "\r"),
+        ("Secret odoo-s3 is missing", "\r"),
+        (
+            "Value of `access-key` for the new Secret odoo-s3",
+            "AKIATYPEDVALUE\r",
+        ),
+        (
+            "Value of `secret-key` for the new Secret odoo-s3",
+            "s3-typed-value\r",
+        ),
+        ("Secret with the Odoo master password", "\r"),
+        ("Secret odoo-master is missing", "\r"),
+        (
+            "Value of `master-password` for the new Secret odoo-master",
+            "master-typed-value\r",
+        ),
+        ("Secret with the administrator password", "\r"),
+        ("Secret odoo-admin is missing", "\r"),
+        (
+            "Value of `admin-password` for the new Secret odoo-admin",
+            "admin-typed-value\r",
+        ),
+        ("Administrator's e-mail", "admin@erp.example\r"),
+        ("How do people reach Odoo?", "\r"),
+        ("How big?", "\r"),
+        ("Odoo image repository", "\r"),
+        ("Image tag", "\r"),
+        ("Apply to context", "\r"),
+        ("Save these answers", "\r"),
+    ];
+    let (code, asked) = drive_wizard(&mut s, answers, 120);
+    let screen = s.text();
+    assert_eq!(code, 0, "answered: {asked:?}; screen:\n{screen}");
+    // Typed twice, except the access key ID.
+    assert_eq!(
+        asked.iter().filter(|a| *a == "Confirmation:").count(),
+        4,
+        "{asked:?}"
+    );
+
+    let ns = server
+        .object("namespaces", "", "fresh")
+        .expect("the new namespace was created");
+    assert_eq!(
+        ns["metadata"]["labels"]["pod-security.kubernetes.io/enforce"],
+        "restricted"
+    );
+    let typed = [
+        ("odoo-db", "password", "db-typed-value"),
+        ("odoo-s3", "access-key", "AKIATYPEDVALUE"),
+        ("odoo-s3", "secret-key", "s3-typed-value"),
+        ("odoo-master", "master-password", "master-typed-value"),
+        ("odoo-admin", "admin-password", "admin-typed-value"),
+    ];
+    for (name, key, value) in typed {
+        let secret = server
+            .object("secrets", "fresh", name)
+            .unwrap_or_else(|| panic!("Secret {name} was created"));
+        assert_eq!(secret_value(&secret, key), value, "{name}/{key}");
+    }
+    let d = server
+        .object("deployments", "fresh", "erp-odoo-backend")
+        .expect("the backend was applied");
+    assert_eq!(d["status"]["readyReplicas"], 2);
+    let record = server
+        .object("configmaps", "fresh", "erp-odoo-odoo-tui")
+        .expect("the record was written");
+    let record = record.to_string();
+    for (_, _, value) in typed {
+        assert!(!record.contains(value), "{value} is in the record");
+        assert!(!screen.contains(value), "{value} was shown:\n{screen}");
+    }
+    assert!(record.contains("odoo-admin"), "the values name the Secret");
+    assert!(
+        screen
+            .contains("created Secret `odoo-db` in namespace `fresh` from the value(s) you typed"),
+        "{screen}"
+    );
+}

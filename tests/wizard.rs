@@ -5,8 +5,8 @@
 
 use odoo_tui::render::{Credentials, Object, RenderInput, render};
 use odoo_tui::wizard::{
-    self, Answer, Cancelled, CredentialChoice, Defaults, Destination, FakeProbe, Outcome,
-    QuestionKind, Review, ScriptedPrompter, Step, answers_yaml,
+    self, Answer, Cancelled, CredentialChoice, Defaults, Destination, FakeProbe, Outcome, Question,
+    QuestionKind, Review, ScriptedPrompter, Step, WizardState, answers_yaml,
 };
 
 fn c(key: &str) -> Answer {
@@ -120,8 +120,6 @@ fn quick_start_into_a_new_namespace_with_an_ingress() {
             t("acme"),
             c("quick-start"),
             t("acme"),
-            c("bundled"),
-            c("minio"),
             c("generate"),
             t("admin@acme.example"),
             c("ingress"),
@@ -131,7 +129,7 @@ fn quick_start_into_a_new_namespace_with_an_ingress() {
             c("small"),
             enter(),
             enter(),
-            yes(),
+            c("apply"),
             yes(),
             enter(),
         ],
@@ -162,12 +160,10 @@ fn external_with_typed_keys_nginx_domains_and_a_saved_preset() {
             c("shop"),
             c("external"),
             t("shop"),
-            c("external"),
             t("db.example.com"),
             enter(),
             enter(),
             enter(),
-            c("external"),
             t("https://s3.eu-west-1.amazonaws.com"),
             enter(),
             t("eu-west-1"),
@@ -184,7 +180,7 @@ fn external_with_typed_keys_nginx_domains_and_a_saved_preset() {
             c("medium"),
             enter(),
             enter(),
-            yes(),
+            c("apply"),
             yes(),
             t("shop-preset"),
         ],
@@ -250,12 +246,10 @@ fn production_answers() -> Vec<Answer> {
         c("prod"),
         c("production"),
         t("erp"),
-        c("external"),
         t("pg.internal"),
         enter(),
         enter(),
         enter(),
-        c("external"),
         t("https://s3.example.com"),
         enter(),
         enter(),
@@ -271,7 +265,7 @@ fn production_answers() -> Vec<Answer> {
         c("medium"),
         enter(),
         enter(),
-        yes(),
+        c("apply"),
         enter(),
     ]
 }
@@ -309,7 +303,6 @@ fn local_dev_without_a_cluster_writes_a_folder_with_typed_passwords() {
             enter(),
             c("local-dev"),
             t("dev"),
-            c("bundled"),
             c("type"),
             t("dev-db-password"),
             t("dev-master-password"),
@@ -320,7 +313,7 @@ fn local_dev_without_a_cluster_writes_a_folder_with_typed_passwords() {
             enter(),
             enter(),
             enter(),
-            yes(),
+            c("apply"),
             enter(),
         ],
     );
@@ -376,7 +369,6 @@ fn esc_goes_back_to_the_previous_asked_question_and_keeps_answers() {
             c("shop"),
             c("external"),
             t("shop"),
-            c("external"),
             t("db.example.com"),
             t("6543"),
             Answer::Back, // at DbUser: back to DbPort
@@ -385,22 +377,26 @@ fn esc_goes_back_to_the_previous_asked_question_and_keeps_answers() {
             enter(),      // keeps 6543
             t("odoo_shop"),
             enter(),
-            c("pvc"),
+            t("https://s3.example.com"),
+            enter(),
+            enter(),
             c("generate"),
             t("external-db-password"),
+            t("AKIAEXAMPLEKEY"),
+            t("external-s3-secret"),
             t("ops@shop.example"),
             c("none"),
             c("small"),
             enter(),
             enter(),
-            yes(),
+            c("apply"),
             yes(),
             enter(),
         ],
     );
     let asked = steps(&p);
     assert_eq!(
-        &asked[5..12],
+        &asked[4..11],
         &[
             Step::DbHost,
             Step::DbPort,
@@ -412,11 +408,11 @@ fn esc_goes_back_to_the_previous_asked_question_and_keeps_answers() {
         ]
     );
     // Going back shows the earlier answers as defaults.
-    let QuestionKind::Text { default, .. } = &p.asked[9].kind else {
+    let QuestionKind::Text { default, .. } = &p.asked[8].kind else {
         panic!("DbHost is a text question")
     };
     assert_eq!(default.as_deref(), Some("db.example.com"));
-    let QuestionKind::Text { default, .. } = &p.asked[10].kind else {
+    let QuestionKind::Text { default, .. } = &p.asked[9].kind else {
         panic!("DbPort is a text question")
     };
     assert_eq!(default.as_deref(), Some("6543"));
@@ -424,15 +420,14 @@ fn esc_goes_back_to_the_previous_asked_question_and_keeps_answers() {
     assert_eq!(loaded.values.external_database.host, "db.example.com");
     assert_eq!(loaded.values.external_database.port, 6543);
     assert_eq!(loaded.values.external_database.user, "odoo_shop");
-    // Filestore on a volume: one replica, no PDB, no S3.
     assert_eq!(loaded.values.backend.replica_count, 1);
-    assert!(!loaded.values.minio.enabled && !loaded.values.external_s3.enabled);
+    assert!(!loaded.values.minio.enabled && loaded.values.external_s3.enabled);
 }
 
 #[test]
 fn esc_on_a_select_returns_to_the_skipped_over_steps_previous_question() {
-    // local-dev skips the storage question: Esc at the credentials question goes back
-    // to the database question, the last one asked.
+    // local-dev answers the database and storage questions itself: Esc at the
+    // credentials question goes back to the instance name, the last one asked.
     let probe = FakeProbe::reachable(&["default"]);
     let (r, p) = run(
         &probe,
@@ -442,14 +437,13 @@ fn esc_on_a_select_returns_to_the_skipped_over_steps_previous_question() {
             c("default"),
             c("local-dev"),
             t("dev"),
-            c("bundled"),
             Answer::Back,
         ],
     );
     assert_eq!(r.unwrap_err(), Cancelled::Interrupted);
     let asked = steps(&p);
-    assert_eq!(asked[5], Step::CredentialMode);
-    assert_eq!(asked[6], Step::Database);
+    assert_eq!(asked[4], Step::CredentialMode);
+    assert_eq!(asked[5], Step::Name);
 }
 
 #[test]
@@ -463,7 +457,6 @@ fn invalid_answers_are_refused_with_the_reason_and_asked_again() {
             c("external"),
             t("Acme!"),
             t("shop"),
-            c("external"),
             t("https://db.example.com"),
             t("db.example.com"),
             t("0"),
@@ -471,7 +464,6 @@ fn invalid_answers_are_refused_with_the_reason_and_asked_again() {
             t("postgres"),
             t("odoo"),
             enter(),
-            c("external"),
             t("s3.example.com"),
             t("https://s3.example.com"),
             t("Bad_Bucket"),
@@ -489,7 +481,7 @@ fn invalid_answers_are_refused_with_the_reason_and_asked_again() {
             enter(),
             t("latest"),
             t("18.0-20260926"),
-            yes(),
+            c("apply"),
             yes(),
             t("quick-start"),
             enter(),
@@ -560,12 +552,10 @@ fn existing_secrets_are_checked_live() {
             c("prod"),
             c("production"),
             t("erp"),
-            c("external"),
             t("pg.internal"),
             enter(),
             enter(),
             enter(),
-            c("external"),
             t("https://s3.example.com"),
             enter(),
             enter(),
@@ -579,39 +569,359 @@ fn existing_secrets_are_checked_live() {
         p.refused,
         vec![
             "Secret odoo-db has no key `password` (keys: pass, user) — write odoo-db:KEY to use other keys",
-            "Secret odoo-s3 does not exist in namespace prod — create it first: kubectl create secret generic odoo-s3 -n prod --from-literal=access-key=... --from-literal=secret-key=...",
         ]
     );
+    // A missing Secret is no dead end: it can be created here, checked again, or
+    // another named (the production scenario has no other way to give passwords).
     let last = p.asked.last().unwrap();
-    assert_eq!(last.step, Step::S3Secret);
+    assert_eq!(last.step, Step::SecretMissing);
+    assert_eq!(last.label, "Secret odoo-s3 is missing: what now?");
+    assert_eq!(
+        last.notes,
+        vec!["Secret odoo-s3 does not exist in namespace prod."]
+    );
+    assert_eq!(keys_of(last), vec!["create", "recheck", "other"]);
+    assert!(
+        last.help.contains(
+            "kubectl create secret generic odoo-s3 -n prod --from-file=access-key=./access-key --from-file=secret-key=./secret-key"
+        ),
+        "{}",
+        last.help
+    );
 }
 
+fn keys_of(q: &Question) -> Vec<&str> {
+    let QuestionKind::Select { options, .. } = &q.kind else {
+        panic!("{:?} is not a select", q.step)
+    };
+    options.iter().map(|o| o.key.as_str()).collect()
+}
+
+/// A new namespace, then the production scenario: none of its Secrets can exist yet.
+/// Each is created from hidden prompts and carried in the outcome, never in the values.
 #[test]
-fn existing_secrets_in_a_namespace_to_be_created_are_refused() {
+fn secrets_missing_in_a_new_namespace_are_created_from_hidden_prompts() {
     let probe = production_probe();
-    let (_, p) = run(
+    let (o, p) = finish(
         &probe,
-        Defaults::default(),
         vec![
             c("kind-dev"),
             c("+new"),
             t("fresh"),
             c("production"),
             t("erp"),
-            c("bundled"),
-            c("external"),
+            t("pg.internal"),
+            enter(),
+            enter(),
+            enter(),
             t("https://s3.example.com"),
             enter(),
             enter(),
+            enter(), // odoo-db: missing
+            c("create"),
+            t("db-secret-value"),
+            enter(), // odoo-s3: missing
+            c("create"),
+            t("AKIA-typed-key"),
+            t("s3-secret-value"),
+            enter(), // odoo-master
+            c("create"),
+            t("master-secret-value"),
+            enter(), // odoo-admin
+            c("create"),
+            t("admin-secret-value"),
+            t("admin@erp.example"),
+            c("none"),
+            c("medium"),
+            enter(),
+            enter(),
+            c("apply"),
             enter(),
         ],
     );
+    assert!(p.refused.is_empty(), "{:?}", p.refused);
+    assert_eq!(o.namespace, "fresh");
+    assert!(o.create_namespace);
+    let created: Vec<(&str, Vec<(&str, &str)>)> = o
+        .secrets
+        .iter()
+        .map(|n| {
+            (
+                n.name.as_str(),
+                n.data
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), v.as_str()))
+                    .collect(),
+            )
+        })
+        .collect();
     assert_eq!(
-        p.refused,
+        created,
         vec![
-            "namespace fresh does not exist yet, so it has no Secret odoo-db — create both first (kubectl create namespace fresh; kubectl create secret generic odoo-db -n fresh --from-literal=password=...)"
+            ("odoo-db", vec![("password", "db-secret-value")]),
+            (
+                "odoo-s3",
+                vec![
+                    ("access-key", "AKIA-typed-key"),
+                    ("secret-key", "s3-secret-value")
+                ]
+            ),
+            (
+                "odoo-master",
+                vec![("master-password", "master-secret-value")]
+            ),
+            ("odoo-admin", vec![("admin-password", "admin-secret-value")]),
         ]
     );
+    // Hidden prompts, typed twice except the access key ID.
+    let values: Vec<&QuestionKind> = p
+        .asked
+        .iter()
+        .filter(|q| q.step == Step::SecretValue)
+        .map(|q| &q.kind)
+        .collect();
+    assert_eq!(
+        values,
+        vec![
+            &QuestionKind::Password { confirm: true },
+            &QuestionKind::Password { confirm: false },
+            &QuestionKind::Password { confirm: true },
+            &QuestionKind::Password { confirm: true },
+            &QuestionKind::Password { confirm: true },
+        ]
+    );
+    // The values reference the Secrets by name; what was typed is nowhere else.
+    let (loaded, _) = render_outcome(&o);
+    assert_eq!(loaded.values.external_database.existing_secret, "odoo-db");
+    assert_eq!(loaded.values.backend.init_db.existing_secret, "odoo-admin");
+    let review = p.asked.iter().find(|q| q.step == Step::Review).unwrap();
+    let shown: Vec<String> = p
+        .asked
+        .iter()
+        .flat_map(|q| [q.label.clone(), q.help.clone(), q.notes.join("\n")])
+        .collect();
+    for text in [
+        describe(&o, &p),
+        answers_yaml(&o),
+        format!("{o:?}"),
+        shown.join("\n"),
+    ] {
+        for typed in [
+            "db-secret-value",
+            "AKIA-typed-key",
+            "s3-secret-value",
+            "master-secret-value",
+            "admin-secret-value",
+        ] {
+            assert!(!text.contains(typed), "{typed} leaked into:\n{text}");
+        }
+    }
+    assert!(
+        review.notes.join("\n").contains(
+            "created first from the values you typed (not shown): odoo-db, odoo-s3, odoo-master, odoo-admin"
+        ),
+        "{:?}",
+        review.notes
+    );
+}
+
+/// Drive the state machine by hand: the probe changes between answers, as the cluster
+/// does when the user creates the Secret in another terminal.
+fn answer(s: &WizardState, a: Answer, probe: &FakeProbe) -> WizardState {
+    wizard::next(s, a, probe).unwrap_or_else(|e| panic!("refused at {:?}: {e}", s.step()))
+}
+
+fn at_the_db_secret(probe: &FakeProbe) -> WizardState {
+    let mut s = WizardState::new(Defaults::default(), probe);
+    for a in [
+        c("kind-dev"),
+        c("prod"),
+        c("production"),
+        t("erp"),
+        t("pg.internal"),
+        enter(),
+        enter(),
+        enter(),
+        t("https://s3.example.com"),
+        enter(),
+        enter(),
+    ] {
+        s = answer(&s, a, probe);
+    }
+    assert_eq!(s.step(), Step::DbSecret);
+    s
+}
+
+#[test]
+fn a_missing_secret_can_be_checked_again_after_creating_it_elsewhere() {
+    let before = FakeProbe::reachable(&["prod"]);
+    let s = at_the_db_secret(&before);
+    let s = answer(&s, enter(), &before);
+    assert_eq!(s.step(), Step::SecretMissing);
+    // Not there yet: refused with the way to create it, and still at the same choice.
+    let e = wizard::next(&s, c("recheck"), &before).unwrap_err();
+    assert_eq!(
+        e.0,
+        "Secret odoo-db is still not in namespace prod — put the value in a file `./password`, not on a command line, then: kubectl create secret generic odoo-db -n prod --from-file=password=./password; or choose to create it here"
+    );
+    // Created with the wrong key: refused, naming the keys it has.
+    let wrong = before.clone().with_secret("prod", "odoo-db", &["pass"]);
+    let e = wizard::next(&s, c("recheck"), &wrong).unwrap_err();
+    assert!(e.0.contains("has no key `password` (keys: pass)"), "{e}");
+    // Created: the wizard goes on, and creates nothing itself.
+    let after = before.with_secret("prod", "odoo-db", &["password"]);
+    let s = answer(&s, c("recheck"), &after);
+    assert_eq!(s.step(), Step::S3Secret);
+    assert!(s.draft().unwrap().secrets.is_empty());
+    // Esc from the next question goes back to the Secret's name, not into the detour.
+    let back = answer(&s, Answer::Back, &after);
+    assert_eq!(back.step(), Step::DbSecret);
+}
+
+#[test]
+fn every_way_out_of_a_missing_secret() {
+    let probe = FakeProbe::reachable(&["prod"]);
+    let s = at_the_db_secret(&probe);
+    let missing = answer(&s, enter(), &probe);
+    assert_eq!(missing.step(), Step::SecretMissing);
+
+    // Esc, or "name another Secret": back to the Secret question, the way back intact.
+    for way in [Answer::Back, c("other")] {
+        let s = answer(&missing, way, &probe);
+        assert_eq!(s.step(), Step::DbSecret);
+        assert_eq!(s.asked().last(), Some(&Step::S3Region));
+    }
+
+    // Esc while typing a value: back to the choice, nothing kept.
+    let typing = answer(&missing, c("create"), &probe);
+    assert_eq!(typing.step(), Step::SecretValue);
+    let s = answer(&typing, Answer::Back, &probe);
+    assert_eq!(s.step(), Step::SecretMissing);
+    // The value is checked like a typed one: the external database's password may
+    // not be empty.
+    let e = wizard::next(&typing, t(""), &probe).unwrap_err();
+    assert_eq!(e.0, "the database password is required");
+
+    // Typed once, then the Secret question again with the same name: keep the value.
+    let s = answer(&typing, t("db-secret-value"), &probe);
+    assert_eq!(s.step(), Step::S3Secret);
+    let s = answer(&s, Answer::Back, &probe);
+    assert_eq!(s.step(), Step::DbSecret);
+    let s = answer(&s, enter(), &probe);
+    assert_eq!(s.step(), Step::SecretMissing);
+    let q = wizard::current_question(&s);
+    assert_eq!(keys_of(&q)[0], "keep");
+    let s = answer(&s, c("keep"), &probe);
+    assert_eq!(s.step(), Step::S3Secret);
+    let o = s.draft().unwrap();
+    assert_eq!(o.secrets.len(), 1);
+    assert_eq!(o.secrets[0].data["password"], "db-secret-value");
+}
+
+#[test]
+fn a_missing_secret_can_be_left_for_generated_passwords() {
+    // The external scenario with Secrets chosen: the passwords question is a way out.
+    let probe = FakeProbe::reachable(&["shop"]);
+    let mut s = WizardState::new(Defaults::default(), &probe);
+    for a in [
+        c("kind-dev"),
+        c("shop"),
+        c("external"),
+        t("shop"),
+        t("db.example.com"),
+        enter(),
+        enter(),
+        enter(),
+        t("https://s3.example.com"),
+        enter(),
+        enter(),
+        c("secrets"),
+        enter(),
+    ] {
+        s = answer(&s, a, &probe);
+    }
+    assert_eq!(s.step(), Step::SecretMissing);
+    let q = wizard::current_question(&s);
+    assert_eq!(keys_of(&q), vec!["create", "recheck", "other", "passwords"]);
+    let s = answer(&s, c("passwords"), &probe);
+    assert_eq!(s.step(), Step::CredentialMode);
+    assert_eq!(s.asked().last(), Some(&Step::S3Region));
+    let s = answer(&s, c("generate"), &probe);
+    assert_eq!(s.step(), Step::DbPassword);
+}
+
+/// A scenario answers where the database runs and where attachments go; "customise" at
+/// the review asks them, then only what the change opens, then the review again.
+#[test]
+fn the_scenario_answers_its_own_questions_and_customise_revisits_them() {
+    let probe = FakeProbe::reachable(&["shop"]);
+    let (o, p) = finish(
+        &probe,
+        vec![
+            c("kind-dev"),
+            c("shop"),
+            c("quick-start"),
+            t("acme"),
+            c("generate"),
+            t("me@acme.example"),
+            c("none"),
+            c("small"),
+            enter(),
+            enter(),
+            c("customise"),
+            c("external"),
+            t("db.example.com"),
+            enter(),
+            enter(),
+            enter(),
+            c("pvc"),
+            t("external-db-password"),
+            c("apply"),
+            yes(),
+            enter(),
+        ],
+    );
+    let asked = steps(&p);
+    assert_eq!(
+        asked,
+        vec![
+            Step::Context,
+            Step::Namespace,
+            Step::Scenario,
+            Step::Name,
+            Step::CredentialMode,
+            Step::AdminEmail,
+            Step::Exposure,
+            Step::Size,
+            Step::ImageRepository,
+            Step::ImageTag,
+            Step::Review,
+            Step::Database,
+            Step::DbHost,
+            Step::DbPort,
+            Step::DbUser,
+            Step::DbName,
+            Step::Storage,
+            Step::DbPassword,
+            Step::Review,
+            Step::ShowCredentials,
+            Step::SavePreset,
+        ]
+    );
+    let first_review = &p.asked[10];
+    let QuestionKind::Select { options, default } = &first_review.kind else {
+        panic!("the review is a select")
+    };
+    assert_eq!(options[*default].key, "apply");
+    assert_eq!(
+        options[1].label,
+        "customise — choose where the database runs and where attachments go (now: a bundled PostgreSQL; attachments in a bundled MinIO)"
+    );
+    let (loaded, _) = render_outcome(&o);
+    let v = &loaded.values;
+    assert!(!v.postgresql.enabled && v.backend.persistence.enabled && !v.minio.enabled);
+    assert_eq!(v.external_database.host, "db.example.com");
+    assert_eq!(v.backend.replica_count, 1);
 }
 
 #[test]
@@ -650,8 +960,6 @@ fn without_any_kubeconfig_context_the_context_question_is_skipped() {
             t("apps"),
             c("quick-start"),
             t("acme"),
-            c("bundled"),
-            c("pvc"),
             c("generate"),
             t("me@acme.example"),
             c("none"),
@@ -659,7 +967,7 @@ fn without_any_kubeconfig_context_the_context_question_is_skipped() {
             enter(),
             enter(),
             enter(),
-            yes(),
+            c("apply"),
             Answer::Confirm(false),
             enter(),
         ],
@@ -682,8 +990,6 @@ fn a_small_memory_limit_is_explained_and_fewer_workers_offered() {
             c("shop"),
             c("quick-start"),
             t("acme"),
-            c("bundled"),
-            c("minio"),
             c("generate"),
             t("me@acme.example"),
             c("none"),
@@ -694,7 +1000,7 @@ fn a_small_memory_limit_is_explained_and_fewer_workers_offered() {
             c("fewer-workers"),
             enter(),
             enter(),
-            yes(),
+            c("apply"),
             yes(),
             enter(),
         ],
@@ -728,8 +1034,6 @@ fn the_review_shows_the_callers_plan_and_no_at_the_review_applies_nothing() {
         c("shop"),
         c("quick-start"),
         t("acme"),
-        c("bundled"),
-        c("minio"),
         c("type"),
         t("db-password-1"),
         t("minio-password-1"),
@@ -740,7 +1044,7 @@ fn the_review_shows_the_callers_plan_and_no_at_the_review_applies_nothing() {
         c("small"),
         enter(),
         enter(),
-        Answer::Confirm(false),
+        c("cancel"),
     ]);
     let reviewer = |draft: &Outcome| {
         assert_eq!(draft.name, "acme");
@@ -794,20 +1098,19 @@ fn command_line_answers_skip_their_questions() {
         &probe,
         defaults,
         vec![
-            c("bundled"),
             c("generate"),
             t("me@acme.example"),
             c("none"),
             c("dev"),
             enter(),
             enter(),
-            yes(),
+            c("apply"),
             yes(),
             enter(),
         ],
     );
     let o = r.unwrap();
-    assert_eq!(steps(&p)[0], Step::Database);
+    assert_eq!(steps(&p)[0], Step::CredentialMode);
     assert_eq!(
         (o.name.as_str(), o.namespace.as_str(), o.preset.as_str()),
         ("acme", "shop", "local-dev")
@@ -827,8 +1130,6 @@ fn every_question_has_help_and_no_default_is_a_secret() {
             c("shop"),
             c("quick-start"),
             t("acme"),
-            c("bundled"),
-            c("minio"),
             c("type"),
             t("db-password-1"),
         ],

@@ -306,6 +306,29 @@ fn namespace_body(name: &str) -> Json {
     serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": labels}})
 }
 
+/// Before a wizard's outcome is applied: the namespace (when missing), then each Secret
+/// whose values the user typed at a hidden prompt, created only when it does not exist
+/// yet (an existing one is left as it is; [`run`] then checks its keys like any Secret
+/// the values name). The values go into the Secret's `data` only and are never printed.
+/// Returns the names of the Secrets created.
+pub async fn create_secrets(
+    kube: &Kube,
+    secrets: &[(String, std::collections::BTreeMap<String, String>)],
+    tx: &UnboundedSender<Progress>,
+) -> Result<Vec<String>, ClusterError> {
+    ensure_namespace(kube, false, tx).await?;
+    let kind = Kind::by_name("Secret").expect("known");
+    let mut created = Vec::new();
+    for (name, data) in secrets {
+        match kube.create(kind, &creds::secret_body(name, data)).await {
+            Ok(_) => created.push(name.clone()),
+            Err(e) if e.code() == Some(409) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(created)
+}
+
 async fn fetch_all(
     kube: &Kube,
     objects: &[Object],

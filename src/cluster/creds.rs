@@ -84,8 +84,11 @@ pub fn secret_keys(secret: &Json) -> Vec<String> {
 pub fn check_ref(r: &SecretRef, secret: Option<&Json>, namespace: &str) -> Option<String> {
     match secret {
         None => Some(format!(
-            "Secret `{}` not found in namespace `{namespace}` (named by {}): create it first, e.g. kubectl create secret generic {} -n {namespace} --from-literal={}=...",
-            r.name, r.setting, r.name, r.key
+            "Secret `{}` not found in namespace `{namespace}` (named by {}): create it first — put the value in a file `./{key}` (not on a command line), then: kubectl create secret generic {} -n {namespace} --from-file={key}=./{key}",
+            r.name,
+            r.setting,
+            r.name,
+            key = r.key
         )),
         Some(s) => {
             let keys = secret_keys(s);
@@ -125,6 +128,24 @@ pub async fn verify_existing(kube: &Kube, v: &Values, d: &Derived) -> Result<(),
     } else {
         Err(ClusterError::Refused(problems.join("\n")))
     }
+}
+
+/// An Opaque Secret holding `data` (key → value), the values base64-encoded in `data`.
+pub fn secret_body(name: &str, data: &std::collections::BTreeMap<String, String>) -> Json {
+    let encoded: serde_json::Map<String, Json> = data
+        .iter()
+        .map(|(k, v)| {
+            let b64 = base64::engine::general_purpose::STANDARD.encode(v.as_bytes());
+            (k.clone(), Json::String(b64))
+        })
+        .collect();
+    serde_json::json!({
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": name},
+        "type": "Opaque",
+        "data": encoded,
+    })
 }
 
 fn decode(secret: &Json, key: &str) -> Option<String> {

@@ -21,6 +21,16 @@ pub fn next(
 ) -> Result<WizardState, Invalid> {
     let mut s = state.clone();
     if answer == Answer::Back {
+        // Inside the missing-Secret detour: from a value back to the choice (typed
+        // values dropped), from the choice back to the Secret question.
+        if s.step == Step::SecretValue
+            && let Some(r) = &mut s.resolving
+        {
+            r.typed.clear();
+            s.step = Step::SecretMissing;
+            return Ok(s);
+        }
+        s.resolving = None;
         let Some(prev) = s.history.pop() else {
             return Err(Invalid(
                 "this is the first question — press Ctrl-C to leave the wizard".into(),
@@ -29,6 +39,7 @@ pub fn next(
         s.step = prev;
         s.review = None;
         s.notice.clear();
+        s.revisit &= s.step != Step::Review;
         return Ok(s);
     }
     let Some(entry) = state.step.entry() else {
@@ -39,9 +50,13 @@ pub fn next(
     s.notes.retain(|(st, _)| *st != step);
     s.notice.clear();
     let jump = (entry.take)(&mut s, input, probe).map_err(Invalid)?;
-    s.history.push(step);
+    if !step.is_detour() {
+        s.history.push(step);
+    }
     s.step = jump.unwrap_or_else(|| s.following(Some(step)));
-    if s.step != Step::Review {
+    if s.step == Step::Review {
+        s.revisit = false;
+    } else {
         s.review = None;
     }
     Ok(s)

@@ -50,7 +50,7 @@ pub use choices::{
     memory_needed_mib,
 };
 pub use order::Step;
-pub use outcome::{Destination, Outcome, answers_yaml, planned_objects};
+pub use outcome::{Destination, NewSecret, Outcome, answers_yaml, planned_objects};
 pub use probe::{ClusterProbe, FakeProbe, NoCluster, SecretCheck};
 pub use prompt::{Cancelled, InquirePrompter, Prompter, ScriptedPrompter};
 pub use question::{Answer, Choice, Invalid, Question, QuestionKind};

@@ -49,6 +49,8 @@ steps! {
     S3Secret => questions::credentials::S3_SECRET,
     MasterSecret => questions::credentials::MASTER_SECRET,
     AdminSecret => questions::credentials::ADMIN_SECRET,
+    SecretMissing => questions::credentials::SECRET_MISSING,
+    SecretValue => questions::credentials::SECRET_VALUE,
     AdminEmail => questions::credentials::ADMIN_EMAIL,
     Exposure => questions::exposure::EXPOSURE,
     IngressHost => questions::exposure::INGRESS_HOST,
@@ -70,6 +72,30 @@ steps! {
 }
 
 impl Step {
+    /// The questions a scenario answers by itself, asked only to customise it (from the
+    /// review): where the database runs, where attachments go, and what they lead to.
+    pub(super) fn scenario_choice(self) -> bool {
+        use Step::*;
+        matches!(
+            self,
+            Database
+                | DbHost
+                | DbPort
+                | DbUser
+                | DbName
+                | Storage
+                | S3Endpoint
+                | S3Bucket
+                | S3Region
+        )
+    }
+
+    /// A detour: reached only by a jump from another question (never in the order's
+    /// walk) and not kept on the way back; Esc from it returns to where it started.
+    pub(super) fn is_detour(self) -> bool {
+        matches!(self, Step::SecretMissing | Step::SecretValue)
+    }
+
     /// The table entry of this step (`None` for [`Step::Done`] and [`Step::Declined`]).
     pub(super) fn entry(self) -> Option<&'static Entry> {
         ORDER.iter().find(|(s, _)| *s == self).map(|(_, e)| *e)
@@ -82,7 +108,9 @@ impl WizardState {
         step.entry().is_some_and(|e| (e.asked)(self))
     }
 
-    /// The first relevant step after `after` (from the start with `None`).
+    /// The first relevant step after `after` (from the start with `None`). While
+    /// customising from the review, a question asked before is skipped unless the
+    /// scenario answered it: only what the change opens is asked, then the review again.
     pub(super) fn following(&self, after: Option<Step>) -> Step {
         let start = match after {
             None => 0,
@@ -94,7 +122,14 @@ impl WizardState {
         ORDER[start..]
             .iter()
             .map(|(s, _)| *s)
-            .find(|s| self.relevant(*s))
+            .find(|s| self.relevant(*s) && !self.asked_before(*s))
             .unwrap_or(Step::Done)
+    }
+
+    fn asked_before(&self, step: Step) -> bool {
+        self.revisit
+            && !step.scenario_choice()
+            && step != Step::Review
+            && self.history.contains(&step)
     }
 }

@@ -1,12 +1,14 @@
 //! What the wizard produces: a values overlay on top of the chosen preset, where to
 //! put it (cluster or folder), the credentials choice, and the saveable preset text.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::path::PathBuf;
 
 use serde_json::{Map, Value as Json, json};
 
 use super::choices::{CredentialChoice, DbChoice, Exposure, StorageChoice};
+use super::questions::credentials::{SECRET_STEPS, secret_answer};
 use super::state::{Hidden, WizardState, merge_json};
 use crate::render::{Credentials, RenderInput};
 use crate::values::{self, Loaded, Node, Source};
@@ -18,6 +20,25 @@ pub enum Destination {
     Cluster,
     /// No cluster is reachable: write the manifests (Secrets included) to this folder.
     Folder(PathBuf),
+}
+
+/// A Secret to create in the outcome's namespace before anything is applied, from values
+/// typed at the wizard's hidden prompts. The values go into that Secret only: never into
+/// the values, a preset, the instance record or any output (`Debug` shows key names).
+#[derive(Clone, PartialEq, Eq)]
+pub struct NewSecret {
+    pub name: String,
+    /// Key → value.
+    pub data: BTreeMap<String, String>,
+}
+
+impl fmt::Debug for NewSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NewSecret")
+            .field("name", &self.name)
+            .field("keys", &self.data.keys().collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 /// The wizard's result. `values::load(&outcome.sources())` gives the configuration.
@@ -51,6 +72,9 @@ pub struct Outcome {
     pub save_as: Option<String>,
     /// Things to tell the user (e.g. a Secret that could not be checked).
     pub notes: Vec<String>,
+    /// Secrets the values name that do not exist yet, to create (after the namespace)
+    /// before the apply; only with [`Destination::Cluster`].
+    pub secrets: Vec<NewSecret>,
     saveable: Json,
 }
 
@@ -68,6 +92,7 @@ impl fmt::Debug for Outcome {
             .field("show_credentials", &self.show_credentials)
             .field("save_as", &self.save_as)
             .field("notes", &self.notes)
+            .field("secrets", &self.secrets)
             .finish_non_exhaustive()
     }
 }
@@ -459,8 +484,46 @@ impl WizardState {
                 && self.a.show_credentials.unwrap_or(true),
             save_as: self.a.save_as.clone().filter(|n| !n.is_empty()),
             notes: relevant_notes,
+            secrets: if self.online() {
+                self.secrets_to_create()
+            } else {
+                Vec::new()
+            },
             saveable,
         })
+    }
+
+    /// The Secrets typed in the wizard that the current answers name, with the keys
+    /// they use.
+    pub(super) fn secrets_to_create(&self) -> Vec<NewSecret> {
+        let mut out: Vec<NewSecret> = Vec::new();
+        for step in SECRET_STEPS {
+            let Some(r) = secret_answer(&self.a, step)
+                .as_ref()
+                .filter(|_| self.relevant(step))
+            else {
+                continue;
+            };
+            let Some(typed) = self.new_secrets.get(&r.name) else {
+                continue;
+            };
+            let i = match out.iter().position(|n| n.name == r.name) {
+                Some(i) => i,
+                None => {
+                    out.push(NewSecret {
+                        name: r.name.clone(),
+                        data: BTreeMap::new(),
+                    });
+                    out.len() - 1
+                }
+            };
+            for k in &r.keys {
+                if let Some(v) = typed.get(k) {
+                    out[i].data.insert(k.clone(), v.0.clone());
+                }
+            }
+        }
+        out
     }
 }
 

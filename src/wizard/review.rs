@@ -93,7 +93,15 @@ pub(super) fn review_notes(s: &WizardState) -> Vec<String> {
                     refs.push(format!("{what} {} ({})", r.name, r.keys.join(", ")));
                 }
             }
-            format!("Passwords    from existing Secrets: {}", refs.join("; "))
+            let mut line = format!("Passwords    from existing Secrets: {}", refs.join("; "));
+            if !o.secrets.is_empty() {
+                let names: Vec<&str> = o.secrets.iter().map(|n| n.name.as_str()).collect();
+                line.push_str(&format!(
+                    "\n             created first from the values you typed (not shown): {}",
+                    names.join(", ")
+                ));
+            }
+            line
         }
     });
     if let Some(email) = &a.admin_email {

@@ -3,6 +3,7 @@
 //! effective choices the answers and the chosen scenario give together (the database,
 //! the storage, the size, …) — read by the questions, the step order and the outcome.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::OnceLock;
 
@@ -103,6 +104,8 @@ pub(super) struct Answers {
     pub new_namespace: Option<String>,
     pub preset: Option<String>,
     pub name: Option<String>,
+    /// "customise" at the review: ask what the scenario answered (database, storage).
+    pub customise: bool,
     pub db: Option<DbChoice>,
     pub db_host: Option<String>,
     pub db_port: Option<u16>,
@@ -143,6 +146,19 @@ pub(super) struct Answers {
     pub save_as: Option<String>,
 }
 
+/// A Secret question named a Secret that does not exist (yet): the way on chosen in the
+/// detour [`Step::SecretMissing`] → [`Step::SecretValue`].
+#[derive(Debug, Clone)]
+pub(super) struct Resolving {
+    /// The Secret question that named it.
+    pub from: Step,
+    pub secret: SecretRef,
+    /// Why it is missing, for the user.
+    pub why: String,
+    /// Values typed so far, in the order of `secret.keys`.
+    pub typed: Vec<Hidden>,
+}
+
 /// What the probe said about the chosen context.
 #[derive(Debug, Clone)]
 pub(super) struct Cluster {
@@ -167,6 +183,14 @@ pub struct WizardState {
     /// The steps asked so far, oldest first: the way back.
     pub(super) history: Vec<Step>,
     pub(super) review: Option<Review>,
+    /// Back from the review to customise: questions already asked are not asked again,
+    /// except what the scenario answered; ends at the review.
+    pub(super) revisit: bool,
+    /// The missing Secret being dealt with (only during its detour).
+    pub(super) resolving: Option<Resolving>,
+    /// Secrets to create before the apply, from values typed at a hidden prompt:
+    /// name → key → value. Kept apart from the answers: never in the values overlay.
+    pub(super) new_secrets: BTreeMap<String, BTreeMap<String, Hidden>>,
     /// Shown with the next question, then dropped.
     pub(super) notice: Vec<String>,
     /// Notes per step that end up in the outcome (e.g. a Secret that could not be checked).
@@ -249,6 +273,9 @@ impl WizardState {
             step: Step::Context,
             history: Vec::new(),
             review: None,
+            revisit: false,
+            resolving: None,
+            new_secrets: BTreeMap::new(),
             notice: Vec::new(),
             notes: Vec::new(),
             defaults,

@@ -7,7 +7,7 @@ use crate::wizard::choices::{CredentialChoice, DbChoice, StorageChoice};
 use crate::wizard::order::Step;
 use crate::wizard::probe::{ClusterProbe, SecretCheck};
 use crate::wizard::question::{Asked, choice, nonempty, password, select, text};
-use crate::wizard::state::{Answers, Hidden, WizardState};
+use crate::wizard::state::{Answers, Hidden, Resolving, WizardState};
 
 fn mode(s: &WizardState) -> CredentialChoice {
     s.cred_mode()
@@ -200,25 +200,41 @@ pub(in crate::wizard) const ADMIN_SECRET: Entry = Entry {
     take: |s, input, probe| take_secret(s, Step::AdminSecret, input, probe),
 };
 
-/// The label and what the Secret of a credential holds.
-fn secret_text(step: Step) -> (&'static str, &'static str) {
+/// The Secret questions, in the order they are asked.
+pub(in crate::wizard) const SECRET_STEPS: [Step; 5] = [
+    Step::DbSecret,
+    Step::MinioSecret,
+    Step::S3Secret,
+    Step::MasterSecret,
+    Step::AdminSecret,
+];
+
+/// The label of a Secret question, and what its Secret holds under each key.
+fn secret_text(s: &WizardState, step: Step) -> (&'static str, &'static [&'static str]) {
     match step {
-        Step::DbSecret => ("Secret with the database password", "the database password"),
+        Step::DbSecret if s.db() == DbChoice::External => (
+            "Secret with the database password",
+            &["the password of the database user on the external server"],
+        ),
+        Step::DbSecret => (
+            "Secret with the database password",
+            &["the password the bundled PostgreSQL gives the Odoo user"],
+        ),
         Step::MinioSecret => (
             "Secret with the MinIO root user and password",
-            "MinIO's root user and root password",
+            &["MinIO's root user", "MinIO's root password"],
         ),
         Step::S3Secret => (
             "Secret with the S3 keys",
-            "the S3 access key and secret key",
+            &["the S3 access key", "the S3 secret key"],
         ),
         Step::MasterSecret => (
             "Secret with the Odoo master password",
-            "Odoo's master password",
+            &["Odoo's master password"],
         ),
         _ => (
             "Secret with the administrator password",
-            "the password of Odoo's administrator",
+            &["the password of Odoo's administrator"],
         ),
     }
 }
@@ -271,6 +287,17 @@ fn secret_defaults(s: &WizardState, step: Step) -> (String, Vec<String>) {
     )
 }
 
+/// The answer of a Secret question.
+pub(in crate::wizard) fn secret_answer(a: &Answers, step: Step) -> &Option<SecretRef> {
+    match step {
+        Step::DbSecret => &a.db_secret,
+        Step::MinioSecret => &a.minio_secret,
+        Step::S3Secret => &a.s3_secret,
+        Step::MasterSecret => &a.master_secret,
+        _ => &a.admin_secret,
+    }
+}
+
 fn secret_slot(a: &mut Answers, step: Step) -> &mut Option<SecretRef> {
     match step {
         Step::DbSecret => &mut a.db_secret,
@@ -281,39 +308,75 @@ fn secret_slot(a: &mut Answers, step: Step) -> &mut Option<SecretRef> {
     }
 }
 
+/// A `kubectl` command that creates the Secret without a value on its command line:
+/// each value is read from a file of the key's name.
+pub(in crate::wizard) fn create_command(
+    name: &str,
+    namespace: &str,
+    keys: &[String],
+    new_namespace: bool,
+) -> String {
+    let files: Vec<String> = keys
+        .iter()
+        .map(|k| format!("--from-file={k}=./{k}"))
+        .collect();
+    let secret = format!(
+        "kubectl create secret generic {name} -n {namespace} {}",
+        files.join(" ")
+    );
+    let what = if keys.len() == 1 {
+        format!("the value in a file `./{}`", keys[0])
+    } else {
+        let list: Vec<String> = keys.iter().map(|k| format!("`./{k}`")).collect();
+        format!("each value in a file ({})", list.join(", "))
+    };
+    let ns = if new_namespace {
+        format!("kubectl create namespace {namespace}; ")
+    } else {
+        String::new()
+    };
+    format!("put {what}, not on a command line, then: {ns}{secret}")
+}
+
 fn ask_secret(s: &WizardState, step: Step) -> Asked {
     let (def_name, def_keys) = secret_defaults(s, step);
     let keys: Vec<&str> = def_keys.iter().map(String::as_str).collect();
-    let answered = match step {
-        Step::DbSecret => &s.a.db_secret,
-        Step::MinioSecret => &s.a.minio_secret,
-        Step::S3Secret => &s.a.s3_secret,
-        Step::MasterSecret => &s.a.master_secret,
-        _ => &s.a.admin_secret,
-    };
-    let default = match answered {
+    let default = match secret_answer(&s.a, step) {
         Some(r) => r.display(&keys),
         None => def_name.clone(),
     };
-    let (label, what) = secret_text(step);
-    let (ns, _) = s.namespace();
-    let literals: Vec<String> = keys
+    let (label, holds) = secret_text(s, step);
+    let (ns, create) = s.namespace();
+    let under: Vec<String> = keys
         .iter()
-        .map(|k| format!("--from-literal={k}=..."))
+        .zip(holds)
+        .map(|(k, what)| format!("{what} under the key `{k}`"))
         .collect();
+    let creatable = if s.online() {
+        " When it does not exist yet, the wizard offers to create it from values you type."
+    } else {
+        ""
+    };
     Asked::new(
         text(Some(default)),
         label,
         format!(
-            "The name of a Secret in namespace `{ns}` holding {what} under the key(s) {}. Write NAME, or NAME:{} to use other keys. Create it with: kubectl create secret generic {def_name} -n {ns} {}",
-            keys.iter()
-                .map(|k| format!("`{k}`"))
-                .collect::<Vec<_>>()
-                .join(" and "),
+            "The name of a Secret in namespace `{ns}` holding {}. Write NAME, or NAME:{} to use other keys.{creatable} To create it yourself: {}",
+            under.join(" and "),
             keys.iter().map(|_| "KEY").collect::<Vec<_>>().join(","),
-            literals.join(" ")
+            create_command(&def_name, &ns, &def_keys, create)
         ),
     )
+}
+
+/// What the cluster says about a Secret a question named.
+enum Found {
+    /// It is there with every key.
+    Yes,
+    /// It could not be checked: the note says what must be true before the apply.
+    Unchecked(String),
+    /// It does not exist (yet): why.
+    Missing(String),
 }
 
 fn take_secret(
@@ -325,71 +388,280 @@ fn take_secret(
     let (_, def_keys) = secret_defaults(s, step);
     let keys: Vec<&str> = def_keys.iter().map(String::as_str).collect();
     let r = checks::secret_ref(&input, &keys)?;
-    if let Some(note) = check_secret(s, probe, &r)? {
-        s.notes.push((step, note));
+    let found = check_secret(s, probe, &r)?;
+    *secret_slot(&mut s.a, step) = Some(r.clone());
+    match found {
+        Found::Yes => {
+            s.new_secrets.remove(&r.name);
+            Ok(None)
+        }
+        Found::Unchecked(note) => {
+            s.notes.push((step, note));
+            Ok(None)
+        }
+        Found::Missing(why) => {
+            s.resolving = Some(Resolving {
+                from: step,
+                secret: r,
+                why,
+                typed: Vec::new(),
+            });
+            Ok(Some(Step::SecretMissing))
+        }
     }
-    *secret_slot(&mut s.a, step) = Some(r);
-    Ok(None)
 }
 
-/// Check an existing Secret live; `Ok(Some(note))` when it could not be checked.
-fn check_secret(
-    s: &WizardState,
-    probe: &dyn ClusterProbe,
-    r: &SecretRef,
-) -> Result<Option<String>, String> {
+/// Check a Secret live. A Secret that lacks a key is refused (the answer can name other
+/// keys); one that does not exist leads to the detour that offers to create it.
+fn check_secret(s: &WizardState, probe: &dyn ClusterProbe, r: &SecretRef) -> Result<Found, String> {
     let (ns, create) = s.namespace();
     let name = &r.name;
     let keys = r.keys.join("`, `");
-    let literals: Vec<String> = r
-        .keys
-        .iter()
-        .map(|k| format!("--from-literal={k}=..."))
-        .collect();
-    let create_cmd = format!(
-        "kubectl create secret generic {name} -n {ns} {}",
-        literals.join(" ")
-    );
     let Some(context) = s.context().filter(|_| s.online()) else {
-        return Ok(Some(format!(
-            "Secret {name} was not checked (no cluster): it must exist in namespace {ns} with key(s) `{keys}` before the manifests are applied — {create_cmd}"
+        return Ok(Found::Unchecked(format!(
+            "Secret {name} was not checked (no cluster): it must exist in namespace {ns} with key(s) `{keys}` before the manifests are applied — {}",
+            create_command(name, &ns, &r.keys, false)
         )));
     };
     if create {
-        let alt = if s.secrets_only() {
-            ""
-        } else {
-            ", or press Esc and choose generated or typed passwords"
-        };
-        return Err(format!(
-            "namespace {ns} does not exist yet, so it has no Secret {name} — create both first (kubectl create namespace {ns}; {create_cmd}){alt}"
-        ));
+        return Ok(Found::Missing(format!(
+            "Namespace {ns} does not exist yet, so it has no Secret {name}."
+        )));
     }
     match probe.secret(context, &ns, name) {
-        Ok(SecretCheck::Missing) => Err(format!(
-            "Secret {name} does not exist in namespace {ns} — create it first: {create_cmd}"
-        )),
+        Ok(SecretCheck::Missing) => Ok(Found::Missing(format!(
+            "Secret {name} does not exist in namespace {ns}."
+        ))),
         Ok(SecretCheck::Keys(have)) => {
-            for k in &r.keys {
-                if !have.contains(k) {
-                    let list = if have.is_empty() {
-                        "it has no keys".to_string()
-                    } else {
-                        format!("keys: {}", have.join(", "))
-                    };
-                    let pattern = vec!["KEY"; r.keys.len()].join(",");
-                    return Err(format!(
-                        "Secret {name} has no key `{k}` ({list}) — write {name}:{pattern} to use other keys"
-                    ));
-                }
-            }
-            Ok(None)
+            lacks_key(r, &have)?;
+            Ok(Found::Yes)
         }
-        Err(e) => Ok(Some(format!(
+        Err(e) => Ok(Found::Unchecked(format!(
             "Secret {name} could not be checked ({e}): it must exist in namespace {ns} with key(s) `{keys}` before anything is applied"
         ))),
     }
 }
+
+/// Refuse a Secret that lacks one of the keys of `r`.
+fn lacks_key(r: &SecretRef, have: &[String]) -> Result<(), String> {
+    let name = &r.name;
+    for k in &r.keys {
+        if !have.contains(k) {
+            let list = if have.is_empty() {
+                "it has no keys".to_string()
+            } else {
+                format!("keys: {}", have.join(", "))
+            };
+            let pattern = vec!["KEY"; r.keys.len()].join(",");
+            return Err(format!(
+                "Secret {name} has no key `{k}` ({list}) — write {name}:{pattern} to use other keys"
+            ));
+        }
+    }
+    Ok(())
+}
+
+// The detour when a named Secret does not exist: create it from hidden prompts, check
+// again, name another, or (when the scenario allows) provide passwords another way.
+
+const CREATE: &str = "create";
+const KEEP: &str = "keep";
+const RECHECK: &str = "recheck";
+const OTHER: &str = "other";
+const PASSWORDS: &str = "passwords";
+
+/// Whether every key of the Secret being dealt with already has a typed value.
+fn typed_before(s: &WizardState, r: &SecretRef) -> bool {
+    s.new_secrets
+        .get(&r.name)
+        .is_some_and(|m| r.keys.iter().all(|k| m.contains_key(k)))
+}
+
+pub(in crate::wizard) const SECRET_MISSING: Entry = Entry {
+    asked: |_| false,
+    ask: |s| {
+        let Some(r) = &s.resolving else {
+            return Asked::new(
+                select(vec![choice(OTHER, "name another Secret")], OTHER),
+                "Which Secret?",
+                "Go back to the Secret question.",
+            );
+        };
+        let (ns, create) = s.namespace();
+        let name = &r.secret.name;
+        let keys = r.secret.keys.join("`, `");
+        let mut options = Vec::new();
+        if typed_before(s, &r.secret) {
+            options.push(choice(
+                KEEP,
+                format!("keep the value(s) typed earlier: Secret {name} is created just before the install"),
+            ));
+        }
+        options.push(choice(
+            CREATE,
+            format!(
+                "create it now — type the value of `{keys}` here (hidden); it goes only into Secret {name}, created in namespace {ns} just before the install"
+            ),
+        ));
+        options.push(choice(
+            RECHECK,
+            "check again — I have created it myself in the meantime",
+        ));
+        options.push(choice(OTHER, "name another Secret"));
+        if !s.secrets_only() {
+            options.push(choice(
+                PASSWORDS,
+                "use passwords odoo-tui generates, or that you type, instead of Secrets",
+            ));
+        }
+        let default = options[0].key.clone();
+        Asked::new(
+            select(options, &default),
+            format!("Secret {name} is missing: what now?"),
+            format!(
+                "Odoo cannot start without it. Esc goes back to the Secret's name. To create it yourself: {}",
+                create_command(name, &ns, &r.secret.keys, create)
+            ),
+        )
+        .with_notes(vec![r.why.clone()])
+    },
+    take: |s, input, probe| {
+        let Some(r) = s.resolving.clone() else {
+            return Ok(Some(s.following(None)));
+        };
+        match input.as_str() {
+            CREATE => {
+                if let Some(r) = &mut s.resolving {
+                    r.typed.clear();
+                }
+                Ok(Some(Step::SecretValue))
+            }
+            KEEP => {
+                s.resolving = None;
+                Ok(Some(s.following(Some(r.from))))
+            }
+            RECHECK => recheck(s, &r, probe),
+            PASSWORDS => {
+                s.resolving = None;
+                while let Some(prev) = s.history.pop() {
+                    if prev == Step::CredentialMode {
+                        break;
+                    }
+                }
+                Ok(Some(Step::CredentialMode))
+            }
+            _ => {
+                s.resolving = None;
+                if s.history.last() == Some(&r.from) {
+                    s.history.pop();
+                }
+                Ok(Some(r.from))
+            }
+        }
+    },
+};
+
+/// Look for the Secret again (the user created it elsewhere).
+fn recheck(s: &mut WizardState, r: &Resolving, probe: &dyn ClusterProbe) -> Result<Jump, String> {
+    let (ns, create) = s.namespace();
+    let name = &r.secret.name;
+    let context = s.context().unwrap_or_default().to_string();
+    match probe.secret(&context, &ns, name) {
+        Ok(SecretCheck::Keys(have)) => {
+            lacks_key(&r.secret, &have)?;
+            s.new_secrets.remove(name);
+        }
+        Ok(SecretCheck::Missing) => {
+            return Err(format!(
+                "Secret {name} is still not in namespace {ns} — {}; or choose to create it here",
+                create_command(name, &ns, &r.secret.keys, create)
+            ));
+        }
+        Err(e) => s.notes.push((
+            r.from,
+            format!(
+                "Secret {name} could not be checked ({e}): it must exist in namespace {ns} with key(s) `{}` before anything is applied",
+                r.secret.keys.join("`, `")
+            ),
+        )),
+    }
+    s.resolving = None;
+    Ok(Some(s.following(Some(r.from))))
+}
+
+/// How a value of a new Secret is asked and checked: its name in messages, whether it
+/// is typed twice (not for names that are not secret: MinIO's root user, an S3 access
+/// key ID), and whether odoo-tui's password rules apply (to credentials it sets up, not
+/// to ones issued elsewhere).
+fn value_rules(s: &WizardState, from: Step, index: usize) -> (&'static str, bool, bool) {
+    match (from, index) {
+        (Step::DbSecret, _) if s.db() == DbChoice::External => ("database password", true, false),
+        (Step::MinioSecret, 0) => ("MinIO root user", false, false),
+        (Step::S3Secret, 0) => ("S3 access key", false, false),
+        (Step::S3Secret, _) => ("S3 secret key", true, false),
+        _ => ("password", true, true),
+    }
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
+pub(in crate::wizard) const SECRET_VALUE: Entry = Entry {
+    asked: |_| false,
+    ask: |s| {
+        let Some(r) = &s.resolving else {
+            return Asked::new(password(false), "Value", "Esc goes back.");
+        };
+        let index = r.typed.len();
+        let key = r.secret.keys.get(index).cloned().unwrap_or_default();
+        let (_, twice, ours) = value_rules(s, r.from, index);
+        let (_, holds) = secret_text(s, r.from);
+        let what = holds.get(index).copied().unwrap_or("the value");
+        let rules = if ours { " (at least 8 characters)" } else { "" };
+        let (ns, _) = s.namespace();
+        let name = &r.secret.name;
+        Asked::new(
+            password(twice),
+            format!("Value of `{key}` for the new Secret {name}"),
+            format!(
+                "{}{rules}, hidden as you type{}. It goes only into Secret {name} in namespace {ns}, created just before the install: not into the answers, a preset, the instance record or any output.",
+                capitalise(what),
+                if twice { " and asked twice" } else { "" }
+            ),
+        )
+    },
+    take: |s, input, _| {
+        let Some(r) = s.resolving.clone() else {
+            return Ok(Some(s.following(None)));
+        };
+        let index = r.typed.len();
+        let (what, _, ours) = value_rules(s, r.from, index);
+        let value = if ours {
+            checks::new_password(&input)?
+        } else {
+            checks::existing_credential(&input, what)?
+        };
+        let mut typed = r.typed.clone();
+        typed.push(Hidden(value));
+        if typed.len() < r.secret.keys.len() {
+            if let Some(res) = &mut s.resolving {
+                res.typed = typed;
+            }
+            return Ok(Some(Step::SecretValue));
+        }
+        let secret = s.new_secrets.entry(r.secret.name.clone()).or_default();
+        for (k, v) in r.secret.keys.iter().zip(typed) {
+            secret.insert(k.clone(), v);
+        }
+        s.resolving = None;
+        Ok(Some(s.following(Some(r.from))))
+    },
+};
 
 // The administrator's login.
 

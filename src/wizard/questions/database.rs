@@ -1,6 +1,6 @@
 //! Where the database runs, and the external server's address and names.
 
-use super::{Entry, always};
+use super::Entry;
 use crate::wizard::checks;
 use crate::wizard::choices::DbChoice;
 use crate::wizard::question::{Asked, choice, nonempty, select, text};
@@ -10,8 +10,9 @@ fn external(s: &WizardState) -> bool {
     s.db() == DbChoice::External
 }
 
+/// The scenario answers it; asked to customise it from the review.
 pub(in crate::wizard) const DATABASE: Entry = Entry {
-    asked: always,
+    asked: |s| s.a.customise,
     ask: |s| {
         Asked::new(
             select(

@@ -4,10 +4,31 @@
 use super::{Entry, always};
 use crate::presets;
 use crate::wizard::checks;
-use crate::wizard::choices::CredentialChoice;
+use crate::wizard::choices::{CredentialChoice, DbChoice, StorageChoice};
 use crate::wizard::order::Step;
-use crate::wizard::question::{Asked, QuestionKind, optional_text, text};
+use crate::wizard::question::{Asked, QuestionKind, choice, optional_text, select, text};
 use crate::wizard::review::review_notes;
+use crate::wizard::state::WizardState;
+
+/// The review's choices.
+const APPLY: &str = "apply";
+const CUSTOMISE: &str = "customise";
+const CANCEL: &str = "cancel";
+
+fn db_now(s: &WizardState) -> &'static str {
+    match s.db() {
+        DbChoice::Bundled => "a bundled PostgreSQL",
+        DbChoice::External => "an external PostgreSQL",
+    }
+}
+
+fn storage_now(s: &WizardState) -> &'static str {
+    match s.storage() {
+        StorageChoice::Minio => "attachments in a bundled MinIO",
+        StorageChoice::External => "attachments in an external S3 bucket",
+        StorageChoice::Pvc => "attachments on a volume",
+    }
+}
 
 pub(in crate::wizard) const IMAGE_REPOSITORY: Entry = Entry {
     asked: always,
@@ -58,32 +79,58 @@ pub(in crate::wizard) const REVIEW: Entry = Entry {
     asked: always,
     ask: |s| {
         let (ns, _) = s.namespace();
-        let label = if s.online() {
-            format!(
-                "Apply to context `{}`, namespace `{ns}`?",
-                s.context().unwrap_or_default()
+        let (label, apply) = if s.online() {
+            let context = s.context().unwrap_or_default();
+            (
+                format!("Apply to context `{context}`, namespace `{ns}`?"),
+                format!("yes — apply to context `{context}`, namespace `{ns}`"),
             )
         } else {
-            format!("Write the manifests to `{}`?", s.output_dir())
+            (
+                format!("Write the manifests to `{}`?", s.output_dir()),
+                format!("yes — write the manifests to `{}`", s.output_dir()),
+            )
+        };
+        let customise = if s.storage_fixed() {
+            format!(
+                "customise — choose where the database runs (now: {})",
+                db_now(s)
+            )
+        } else {
+            format!(
+                "customise — choose where the database runs and where attachments go (now: {}; {})",
+                db_now(s),
+                storage_now(s)
+            )
         };
         Asked::new(
-            QuestionKind::Confirm { default: true },
+            select(
+                vec![
+                    choice(APPLY, apply),
+                    choice(CUSTOMISE, customise),
+                    choice(CANCEL, "no — cancel; nothing is changed"),
+                ],
+                APPLY,
+            ),
             label,
-            "Yes goes ahead. No cancels without changing anything. Esc goes back to change an answer.",
+            "Yes goes ahead. Customise asks what the scenario chose for you, then comes back here. No cancels without changing anything. Esc goes back to change an answer.",
         )
         .with_notes(review_notes(s))
     },
-    take: |s, input, _| {
-        if input == "false" {
-            return Ok(Some(Step::Declined));
+    take: |s, input, _| match input.as_str() {
+        CANCEL => Ok(Some(Step::Declined)),
+        CUSTOMISE => {
+            s.a.customise = true;
+            s.revisit = true;
+            Ok(Some(Step::Database))
         }
-        let draft = s.build()?;
-        draft.load().map_err(|e| {
-            format!(
-                "these answers do not make a valid configuration — press Esc to change them:\n{e}"
-            )
-        })?;
-        Ok(None)
+        _ => {
+            let draft = s.build()?;
+            draft.load().map_err(|e| {
+                format!("these answers do not make a valid configuration — press Esc to change them:\n{e}")
+            })?;
+            Ok(None)
+        }
     },
 };
 

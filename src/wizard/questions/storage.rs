@@ -10,8 +10,10 @@ fn external(s: &WizardState) -> bool {
     s.storage() == StorageChoice::External
 }
 
+/// The scenario answers it; asked to customise it from the review, unless the scenario
+/// fixes attachments on a volume.
 pub(in crate::wizard) const STORAGE: Entry = Entry {
-    asked: |s| !s.storage_fixed(),
+    asked: |s| s.a.customise && !s.storage_fixed(),
     ask: |s| {
         Asked::new(
             select(
