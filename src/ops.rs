@@ -365,6 +365,7 @@ fn finish(
         );
     }
     eprintln!("login: {}", v.backend.init_db.admin_login);
+    eprintln!("{}", admin_password_hint(name, &kube.namespace, loaded));
     if show_credentials {
         let g = &outcome.generated;
         let mut out = std::io::stdout().lock();
@@ -387,6 +388,20 @@ fn finish(
         eprintln!(
             "passwords were generated and stored in Secrets; --show-credentials prints them once on the run that creates them"
         );
+    }
+}
+
+/// Where the admin password can be seen later: the user's own Secret when the values
+/// name one, else the `credentials` command.
+fn admin_password_hint(name: &str, namespace: &str, loaded: &Loaded) -> String {
+    let init = &loaded.values.backend.init_db;
+    if init.existing_secret.is_empty() {
+        format!("admin password: shown again by `odoo-tui credentials {name} -n {namespace}`")
+    } else {
+        format!(
+            "admin password: in your Secret `{}` (key `{}`) in namespace `{namespace}`",
+            init.existing_secret, init.existing_secret_key
+        )
     }
 }
 

@@ -52,6 +52,16 @@ fn quick_start_installs_and_a_rerun_changes_nothing() {
 }
 
 #[test]
+fn the_end_of_new_says_how_to_see_the_admin_password_later() {
+    let env = Env::new();
+    let out = text(&env.ok(QUICK));
+    assert!(
+        out.contains("admin password: shown again by `odoo-tui credentials acme -n shop`"),
+        "{out}"
+    );
+}
+
+#[test]
 fn a_changed_value_updates_only_what_it_touches() {
     let env = Env::new();
     env.ok(QUICK);
@@ -263,9 +273,16 @@ fn production_refuses_before_creating_anything_when_a_secret_or_key_is_missing()
 
     env.kubectl(&["delete", "secret", "odoo-db"]);
     create_secret(&env, "odoo-db", &[("password", "x")]);
-    env.ok(PROD);
+    let out = text(&env.ok(PROD));
     let d = env.obj("deployments", "acme-odoo-backend").unwrap();
     assert_eq!(d["spec"]["replicas"], 2);
+    // The admin password is the user's: the end names their Secret.
+    assert!(
+        out.contains(
+            "admin password: in your Secret `odoo-admin` (key `admin-password`) in namespace `shop`"
+        ),
+        "{out}"
+    );
 }
 
 #[test]

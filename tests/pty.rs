@@ -491,4 +491,8 @@ fn the_wizard_creates_missing_secrets_from_hidden_prompts_and_the_apply_finds_th
             .contains("created Secret `odoo-db` in namespace `fresh` from the value(s) you typed"),
         "{screen}"
     );
+    assert!(
+        screen.contains("admin password: in your Secret `odoo-admin` (key `admin-password`)"),
+        "{screen}"
+    );
 }
