@@ -542,11 +542,11 @@ pub(in crate::wizard) const SECRET_MISSING: Entry = Entry {
             }
             RECHECK => recheck(s, &r, probe),
             PASSWORDS => {
+                // Back to the passwords question as Esc would lead there: the way back
+                // keeps what was asked before it.
                 s.resolving = None;
-                while let Some(prev) = s.history.pop() {
-                    if prev == Step::CredentialMode {
-                        break;
-                    }
+                if let Some(i) = s.history.iter().rposition(|p| *p == Step::CredentialMode) {
+                    s.history.truncate(i);
                 }
                 Ok(Some(Step::CredentialMode))
             }
