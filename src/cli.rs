@@ -131,7 +131,7 @@ pub enum Command {
         /// Run the upgrade with this backend image tag and keep it afterwards.
         #[arg(long, value_name = "T")]
         image_tag: Option<String>,
-        /// Skip `update_list` before the upgrade.
+        /// No effect (kept so scripts keep working): `-u` refreshes the module list itself.
         #[arg(long)]
         no_update_list: bool,
         /// Skip the database backup (not recommended).

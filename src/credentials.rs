@@ -5,11 +5,18 @@ use base64::Engine;
 
 use crate::render::Credentials;
 
-/// 32 URL-safe characters from 24 random bytes (192 bits).
+/// 32 URL-safe characters from 24 random bytes (192 bits), never starting with `-`:
+/// a leading `-` is read as a flag by command-line tools (mc, psql) that a password may
+/// reach; such a draw is simply made again.
 pub fn random_password() -> String {
-    let mut bytes = [0u8; 24];
-    getrandom::fill(&mut bytes).expect("the operating system's random source is available");
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    loop {
+        let mut bytes = [0u8; 24];
+        getrandom::fill(&mut bytes).expect("the operating system's random source is available");
+        let pw = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+        if !pw.starts_with('-') {
+            return pw;
+        }
+    }
 }
 
 /// Fill every credential `needed` asks for (`Some`) with a fresh random one.
@@ -37,6 +44,16 @@ mod tests {
                 .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
         );
         assert_ne!(a, b);
+    }
+
+    #[test]
+    fn no_password_starts_with_a_dash() {
+        // One draw in 64 would start with `-` without the guard: 5000 draws find it.
+        for _ in 0..5000 {
+            let pw = random_password();
+            assert!(!pw.starts_with('-'), "{pw}");
+            assert_eq!(pw.len(), 32);
+        }
     }
 
     #[test]

@@ -1080,19 +1080,13 @@ pub async fn upgrade(
         &UpgradeSpec {
             modules: modules.clone(),
             image: image.clone(),
-            update_list: !a.no_update_list,
             revision,
         },
     );
     out.step(&format!(
-        "upgrading modules {} with {}{}",
+        "upgrading modules {} with {}",
         modules.arg(),
         image.reference(),
-        if a.no_update_list {
-            ""
-        } else {
-            " (module list updated first)"
-        }
     ));
     let jc = JobCtx {
         component: Component::Upgrade,

@@ -443,7 +443,6 @@ fn every_pod() -> (Vec<(String, Json)>, Templates) {
             &odoo_tui::render::ops_parts::UpgradeSpec {
                 modules: odoo_tui::render::ops_parts::UpgradeModules::All,
                 image: v.backend.image.clone(),
-                update_list: true,
                 revision: 4,
             },
         );

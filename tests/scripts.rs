@@ -233,3 +233,225 @@ fn the_language_becomes_the_admins_and_the_companys() {
     assert_eq!(c.sql("SELECT lang FROM res_users WHERE id = 2"), "fr_FR");
     assert_eq!(c.sql("SELECT lang FROM res_partner WHERE id = 1"), "fr_FR");
 }
+
+// ---------------------------------------------------------------------------------------
+// Object storage: bucket provisioning, the S3 filestore
+
+fn quick_start(creds: Option<Credentials>) -> Case {
+    match creds {
+        Some(c) => Case::new("quick-start", &[], c),
+        None => case("quick-start", &[]),
+    }
+}
+
+#[test]
+fn with_s3_first_boot_moves_its_files_into_the_bucket() {
+    let pg = need_pg!();
+    let c = quick_start(None);
+    c.provision_db(pg, true);
+    let prov = c.run(&c.job("minio-provisioning"), "mc", &RunOpts::default());
+    assert!(prov.ok(), "{prov}");
+    assert!(c.s3_dir().join("odoo-filestore").is_dir());
+
+    let r = c.run(&c.job("init"), "init", &RunOpts::default());
+    assert!(r.ok(), "{r}");
+    assert!(r.calls[0].contains(" -i base,fs_attachment_s3 "), "{r}");
+    // The logo `-i base` wrote is in the bucket, its row points there, no file is missing.
+    assert_eq!(
+        c.sql("SELECT store_fname FROM ir_attachment"),
+        "s3://4a/4a1b2c3d4e5f"
+    );
+    assert!(c.s3_dir().join("odoo-filestore/4a/4a1b2c3d4e5f").exists());
+    assert!(
+        r.stdout.contains("attachments whose file is missing: 0"),
+        "{r}"
+    );
+    // fs_attachment's garbage collection is off: a retained dump never points at an
+    // object it deleted.
+    assert_eq!(c.sql("SELECT autovacuum_gc FROM fs_storage"), "f");
+
+    let s = c.run(&c.job("storage-init"), "storage-init", &RunOpts::default());
+    assert!(s.ok(), "{s}");
+    assert!(!s.calls.iter().any(|l| l.contains(" -i ")), "{s}");
+}
+
+#[test]
+fn storage_init_installs_the_s3_modules_an_existing_database_lacks() {
+    let pg = need_pg!();
+    // A database initialised without S3 ...
+    let mut c = case("local-dev", &[]);
+    c.provision_db(pg, true);
+    assert!(c.run(&c.job("init"), "init", &RunOpts::default()).ok());
+    // ... whose configuration now has MinIO.
+    c.values = load(
+        "local-dev",
+        &[
+            "minio.enabled=true".to_string(),
+            format!("postgresql.auth.username={}", c.db_user()),
+            format!("postgresql.auth.database={}", c.db_name()),
+        ],
+    );
+    c.creds.minio_root_password = Some("minio-secret".into());
+    c.render();
+    std::fs::create_dir_all(c.s3_dir().join("odoo-filestore")).unwrap();
+    let r = c.run(&c.job("storage-init"), "storage-init", &RunOpts::default());
+    assert!(r.ok(), "{r}");
+    assert!(r.calls[0].contains(" -i fs_attachment_s3 "), "{r}");
+    assert_eq!(
+        c.sql("SELECT state FROM ir_module_module WHERE name = 'fs_attachment_s3'"),
+        "installed"
+    );
+}
+
+/// S3 keys reach mc through MC_HOST_<alias>, never its command line, whatever they hold.
+#[test]
+fn s3_keys_with_dashes_quotes_dollars_and_spaces_reach_mc_through_the_environment() {
+    let pg = need_pg!();
+    let nasty = "-a 'b' \"c\" $HOME `d` \\e f@g";
+    let c = quick_start(Some(Credentials {
+        db_password: Some(nasty.into()),
+        minio_root_password: Some(nasty.into()),
+        master_password: Some("master".into()),
+        admin_password: Some("admin-pw".into()),
+    }));
+    c.provision_db(pg, true);
+    let prov = c.run(&c.job("minio-provisioning"), "mc", &RunOpts::default());
+    assert!(prov.ok(), "{prov}");
+    assert!(c.s3_dir().join("odoo-filestore").is_dir());
+    assert!(c.run(&c.job("init"), "init", &RunOpts::default()).ok());
+    let b = backup(&c);
+    let r = c.run(&b.job, "backup", &RunOpts::default());
+    assert!(r.ok(), "{r}");
+    let u = c.run(&b.job, "upload", &RunOpts::default());
+    assert!(u.ok(), "{u}");
+    for call in prov.calls.iter().chain(&u.calls) {
+        assert!(!call.contains("'b'") && !call.contains("$HOME"), "{call}");
+    }
+    assert!(
+        c.s3_dir()
+            .join(format!("odoo-filestore/backups/{}", b.file))
+            .exists()
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// Backups
+
+fn backup(c: &Case) -> odoo_tui::render::ops_parts::BackupJob {
+    let input = c.ctx_input();
+    let ctx = odoo_tui::render::Ctx::new(&input).unwrap();
+    odoo_tui::render::ops_parts::backup_job(&ctx, 7, 1_795_820_700)
+}
+
+#[test]
+fn a_backup_restores_into_a_fresh_database_with_the_same_rows_and_files() {
+    let pg = need_pg!();
+    let c = case("local-dev", &[]);
+    c.provision_db(pg, true);
+    assert!(c.run(&c.job("init"), "init", &RunOpts::default()).ok());
+    let b = backup(&c);
+    let r = c.run(&b.job, "backup", &RunOpts::default());
+    assert!(r.ok(), "{r}");
+    let dir = c.pvc_dir("acme-odoo-backups");
+    let base = b.file.trim_end_matches(".dump");
+    let dump = dir.join(&b.file);
+    assert!(dump.exists(), "{r}");
+
+    // pg_restore into a fresh database: the same rows.
+    let fresh = format!("{}_restored", c.db_name());
+    pg.sql("postgres", &format!("CREATE DATABASE \"{fresh}\""));
+    std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let out = std::process::Command::new("pg_restore")
+        .args(["--no-owner", "-h"])
+        .arg(pg_socket(pg))
+        .args(["-p", "5432", "-U", "postgres", "-d", &fresh])
+        .arg(&dump)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for table in [
+        "ir_module_module",
+        "res_users",
+        "ir_attachment",
+        "ir_config_parameter",
+    ] {
+        let q = format!("SELECT md5(string_agg(t::text, ',' ORDER BY t::text)) FROM {table} t");
+        assert_eq!(pg.sql(&fresh, &q), c.sql(&q), "{table}");
+    }
+
+    // The filestore archive holds the logo; the manifest says what the backup is.
+    let list = std::process::Command::new("tar")
+        .arg("-tzf")
+        .arg(dir.join(format!("{base}.filestore.tar.gz")))
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&list.stdout).contains("4a/4a1b2c3d4e5f"));
+    let manifest: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join(format!("{base}.manifest.json"))).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(manifest["kind"], "database+filestore");
+    assert_eq!(manifest["revision"], 7);
+    assert_eq!(manifest["database"], c.db_name());
+    assert!(
+        manifest["image"]
+            .as_str()
+            .unwrap()
+            .starts_with("ghcr.io/sergio-bershadsky/odoo:")
+    );
+    assert!(
+        manifest["modules"]
+            .as_array()
+            .unwrap()
+            .contains(&"base".into())
+    );
+    assert_eq!(
+        manifest["files"]["dump"]["bytes"].as_u64().unwrap(),
+        std::fs::metadata(&dump).unwrap().len()
+    );
+    let text = manifest.to_string();
+    assert!(!text.contains(&c.db_password()), "{text}");
+}
+
+#[test]
+fn a_pg_dump_older_than_the_server_fails_before_writing_anything() {
+    let pg = need_pg!();
+    let c = case("local-dev", &[]);
+    c.provision_db(pg, true);
+    assert!(c.run(&c.job("init"), "init", &RunOpts::default()).ok());
+    let old = c.path("old-pg-dump");
+    std::fs::create_dir_all(&old).unwrap();
+    std::fs::write(
+        old.join("pg_dump"),
+        "#!/bin/sh\nif [ \"$1\" = --version ]; then echo 'pg_dump (PostgreSQL) 13.16'; exit 0; fi\necho \"$0 $*\" >> \"$STANDIN_LOG\"\nexit 1\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        old.join("pg_dump"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let b = backup(&c);
+    let r = c.run(
+        &b.job,
+        "backup",
+        &RunOpts {
+            path_first: vec![old],
+            ..Default::default()
+        },
+    );
+    assert!(!r.ok(), "{r}");
+    assert!(r.calls.is_empty(), "{r}");
+    assert!(r.stderr.contains("backup.image"), "{r}");
+    assert!(r.stderr.contains("pg_dump 13"), "{r}");
+    let dir = c.pvc_dir("acme-odoo-backups");
+    assert_eq!(std::fs::read_dir(dir).unwrap().count(), 0);
+}
+
+fn pg_socket(_pg: &harness::Pg) -> std::path::PathBuf {
+    harness::socket_dir()
+}

@@ -253,8 +253,7 @@ fn minio_provisioning(ctx: &Ctx<'_>) -> Vec<Object> {
     }
     let (secret, user_key, password_key) = &ctx.d.s3_secret;
     let mut script = format!(
-        "set -eu\nuntil mc alias set local {} \"$MINIO_ROOT_USER\" \"$MINIO_ROOT_PASSWORD\" --api S3v4 >/dev/null; do\n  echo \"waiting for MinIO\"\n  sleep 2\ndone\n",
-        ctx.d.s3_endpoint
+        "set -eu\n{MC_HOST_FN}mc_host local \"$S3_ENDPOINT\" \"$MINIO_ROOT_USER\" \"$MINIO_ROOT_PASSWORD\"\nuntil mc ls local >/dev/null; do\n  echo \"waiting for MinIO\"\n  sleep 2\ndone\n"
     );
     for b in &m.provisioning.buckets {
         script.push_str(&format!("mc mb --ignore-existing local/{}\n", b.name));
@@ -266,6 +265,7 @@ fn minio_provisioning(ctx: &Ctx<'_>) -> Vec<Object> {
         image_pull_policy: Some(img.pull_policy.clone()),
         command: Some(vec!["sh".into(), "-c".into(), script]),
         env: Some(vec![
+            env("S3_ENDPOINT", ctx.d.s3_endpoint.clone()),
             secret_env("MINIO_ROOT_USER", secret, user_key),
             secret_env("MINIO_ROOT_PASSWORD", secret, password_key),
             env("MC_CONFIG_DIR", "/tmp/mc"),
@@ -587,20 +587,83 @@ pub fn backups_pvc_name(ctx: &Ctx<'_>) -> String {
 
 /// The PostgreSQL image's `postgres` user.
 const PG_UID: i64 = 999;
-/// Where the dump is written inside the backup pod.
+/// Where the backup's files are written inside the backup pod.
 const DUMP_DIR: &str = "/backup";
+/// Where the backend's filestore PVC is mounted (read-only) in the backup pod.
+const FILESTORE_MOUNT: &str = "/filestore";
 
-/// The Job `<fullname>-backup-<revision>-<yymmddHHMM>` dumping the database with
-/// `pg_dump -Fc` from the PostgreSQL server's own image, then uploading the dump with
-/// `mc` to the bucket under `backup.prefix`, or, without S3, writing it to the PVC
-/// `<fullname>-backups`. The password comes from the DB Secret through `PGPASSWORD`.
+/// `MC_HOST_<alias>` from an endpoint and two keys, in the environment only: mc takes the
+/// keys verbatim from `<scheme>://<access>:<secret>@<host>` (a `:` in a key would be read
+/// as the start of a session token, so such keys are refused).
+const MC_HOST_FN: &str = r#"mc_host() {
+  case "$3$4" in
+    *:*) echo "an S3 key contains ':', which mc cannot take from MC_HOST_$1: use keys without ':'" >&2; exit 1 ;;
+  esac
+  export "MC_HOST_$1=${2%%://*}://$3:$4@${2#*://}"
+}
+"#;
+
+/// The backup: the PostgreSQL client must be at least the server's major (checked before
+/// anything is written), then `pg_dump -Fc`, the filestore as a tar archive when it is on
+/// a PVC, and a manifest (nothing secret in it) written last.
+const BACKUP_SCRIPT: &str = r#"set -eu
+client=$(pg_dump --version | sed -n 's/^pg_dump (PostgreSQL) \([0-9][0-9]*\).*/\1/p')
+if ! server=$(psql -X -At -v ON_ERROR_STOP=1 -c 'SHOW server_version_num' 2>&1); then
+  echo "cannot reach PostgreSQL at $PGHOST:$PGPORT as $PGUSER; nothing was written:" >&2
+  echo "$server" >&2
+  exit 1
+fi
+server_major=$((server / 10000))
+if [ -z "$client" ] || [ "$client" -lt "$server_major" ]; then
+  echo "pg_dump ${client:-?} cannot dump PostgreSQL $server_major (a client at least as new as the server is needed); nothing was written — set backup.image to a postgres image of major $server_major or newer, e.g. --set backup.image.tag=$server_major" >&2
+  exit 1
+fi
+echo "dumping database $PGDATABASE from $PGHOST:$PGPORT (PostgreSQL $server_major, pg_dump $client)"
+pg_dump -Fc --no-password -f "$DUMP_DIR/$BACKUP_NAME.dump"
+dump_size=$(wc -c < "$DUMP_DIR/$BACKUP_NAME.dump")
+files="{\"dump\": {\"name\": \"$BACKUP_NAME.dump\", \"bytes\": $dump_size}"
+kind=database
+if [ -n "${FILESTORE_DIR:-}" ]; then
+  if [ -d "$FILESTORE_DIR" ]; then
+    tar -C "$FILESTORE_DIR" -czf "$DUMP_DIR/$BACKUP_NAME.filestore.tar.gz" .
+  else
+    mkdir -p "$DUMP_DIR/.empty" && tar -C "$DUMP_DIR/.empty" -czf "$DUMP_DIR/$BACKUP_NAME.filestore.tar.gz" . && rmdir "$DUMP_DIR/.empty"
+  fi
+  fs_size=$(wc -c < "$DUMP_DIR/$BACKUP_NAME.filestore.tar.gz")
+  files="$files, \"filestore\": {\"name\": \"$BACKUP_NAME.filestore.tar.gz\", \"bytes\": $fs_size}"
+  kind=database+filestore
+fi
+modules=$(psql -X -At -v ON_ERROR_STOP=1 -c "SELECT string_agg(name, ',' ORDER BY name) FROM ir_module_module WHERE state = 'installed'")
+modules_json=$(printf '%s' "$modules" | sed 's/[^,][^,]*/"&"/g; s/,/, /g')
+printf '{"time": "%s", "kind": "%s", "database": "%s", "image": "%s", "revision": %s, "postgresql": %s, "modules": [%s], "files": %s}}\n' \
+  "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$kind" "$PGDATABASE" "$BACKUP_IMAGE" "$BACKUP_REVISION" "$server_major" "$modules_json" "$files" \
+  > "$DUMP_DIR/$BACKUP_NAME.manifest.json"
+echo "backup written: $BACKUP_NAME ($kind, dump $dump_size bytes)"
+"#;
+
+/// Upload to the bucket: the dump and the filestore archive, then the manifest, so that a
+/// listed manifest always has its files.
+const UPLOAD_SCRIPT: &str = r#"mc_host target "$S3_ENDPOINT" "$AWS_ACCESS_KEY_ID" "$AWS_SECRET_ACCESS_KEY"
+for f in dump filestore.tar.gz manifest.json; do
+  if [ -f "$DUMP_DIR/$BACKUP_NAME.$f" ]; then
+    mc cp --quiet "$DUMP_DIR/$BACKUP_NAME.$f" "target/$S3_BUCKET/$S3_PREFIX$BACKUP_NAME.$f"
+  fi
+done
+echo "uploaded to s3://$S3_BUCKET/$S3_PREFIX$BACKUP_NAME.dump"
+"#;
+
+/// The Job `<fullname>-backup-<revision>-<yymmddHHMM>`: the dump (`pg_dump -Fc` from
+/// `backup.image`), the filestore when it is on a PVC (a tar archive next to the dump) and
+/// a manifest, uploaded with `mc` to the bucket under `backup.prefix`, or, without S3,
+/// written to the PVC `<fullname>-backups`. The password comes from the DB Secret through
+/// `PGPASSWORD`; the S3 keys reach `mc` through `MC_HOST_<alias>`, never its arguments.
 pub fn backup_job(ctx: &Ctx<'_>, revision: u64, unix_time: i64) -> BackupJob {
     let b = &ctx.v.backup;
     let d = &ctx.d;
     let stamp = backup_stamp(unix_time);
     let name = bounded_name(ctx.fullname(), &format!("-backup-{revision}-{stamp}"));
-    let file = format!("{}-{revision}-{stamp}.dump", ctx.fullname());
-    let pg_image = &ctx.v.postgresql.image;
+    let base = format!("{}-{revision}-{stamp}", ctx.fullname());
+    let file = format!("{base}.dump");
     let s3 = d.s3_requested;
     let mut pg_env = vec![
         secret_env("PGPASSWORD", &d.db_secret.0, &d.db_secret.1),
@@ -608,24 +671,47 @@ pub fn backup_job(ctx: &Ctx<'_>, revision: u64, unix_time: i64) -> BackupJob {
         env("PGPORT", d.db_port.to_string()),
         env("PGUSER", d.db_user.clone()),
         env("PGDATABASE", d.db_name.clone()),
-        env("BACKUP_FILE", file.clone()),
+        env("BACKUP_NAME", base.clone()),
+        env("BACKUP_IMAGE", ctx.v.backend.image.reference()),
+        env("BACKUP_REVISION", revision.to_string()),
+        env("DUMP_DIR", DUMP_DIR),
     ];
-    pg_env.push(env("DUMP_DIR", DUMP_DIR));
+    let mut mounts = vec![VolumeMount {
+        name: "dump".into(),
+        mount_path: DUMP_DIR.into(),
+        ..Default::default()
+    }];
+    let mut volumes = Vec::new();
+    if d.filestore_pvc {
+        pg_env.push(env(
+            "FILESTORE_DIR",
+            format!("{FILESTORE_MOUNT}/filestore/{}", d.db_name),
+        ));
+        mounts.push(VolumeMount {
+            name: "filestore".into(),
+            mount_path: FILESTORE_MOUNT.into(),
+            read_only: Some(true),
+            ..Default::default()
+        });
+        volumes.push(k8s_openapi::api::core::v1::Volume {
+            name: "filestore".into(),
+            persistent_volume_claim: Some(
+                k8s_openapi::api::core::v1::PersistentVolumeClaimVolumeSource {
+                    claim_name: backend::pvc_name(ctx),
+                    read_only: Some(true),
+                },
+            ),
+            ..Default::default()
+        });
+    }
+    let pg_image = &b.image;
     let dump = Container {
-        name: "pg-dump".into(),
+        name: "backup".into(),
         image: Some(pg_image.reference()),
         image_pull_policy: Some(pg_image.pull_policy.clone()),
-        command: Some(vec![
-            "sh".into(),
-            "-c".into(),
-            "set -eu\necho \"dumping database $PGDATABASE from $PGHOST:$PGPORT\"\npg_dump -Fc --no-password -f \"$DUMP_DIR/$BACKUP_FILE\"\necho \"dump written: $BACKUP_FILE ($(wc -c < \"$DUMP_DIR/$BACKUP_FILE\") bytes)\"\n".into(),
-        ]),
+        command: Some(vec!["sh".into(), "-c".into(), BACKUP_SCRIPT.into()]),
         env: Some(pg_env),
-        volume_mounts: Some(vec![VolumeMount {
-            name: "dump".into(),
-            mount_path: DUMP_DIR.into(),
-            ..Default::default()
-        }]),
+        volume_mounts: Some(mounts),
         security_context: Some(restricted_default(PG_UID, PG_UID)),
         resources: Some(b.resources.clone()),
         ..Default::default()
@@ -644,14 +730,14 @@ pub fn backup_job(ctx: &Ctx<'_>, revision: u64, unix_time: i64) -> BackupJob {
             command: Some(vec![
                 "sh".into(),
                 "-c".into(),
-                "set -eu\nmc alias set target \"$S3_ENDPOINT\" \"$AWS_ACCESS_KEY_ID\" \"$AWS_SECRET_ACCESS_KEY\" --api S3v4 >/dev/null\nmc cp \"$DUMP_DIR/$BACKUP_FILE\" \"target/$S3_BUCKET/$S3_KEY\"\necho \"uploaded to s3://$S3_BUCKET/$S3_KEY\"\n".into(),
+                format!("set -eu\n{MC_HOST_FN}{UPLOAD_SCRIPT}"),
             ]),
             env: Some(vec![
                 env("S3_ENDPOINT", d.s3_endpoint.clone()),
                 env("S3_BUCKET", d.s3_bucket.clone()),
-                env("S3_KEY", key.clone()),
+                env("S3_PREFIX", prefix.clone()),
                 env("DUMP_DIR", DUMP_DIR),
-                env("BACKUP_FILE", file.clone()),
+                env("BACKUP_NAME", base.clone()),
                 secret_env("AWS_ACCESS_KEY_ID", secret, access),
                 secret_env("AWS_SECRET_ACCESS_KEY", secret, secret_key),
                 env("MC_CONFIG_DIR", "/tmp/mc"),
@@ -673,6 +759,8 @@ pub fn backup_job(ctx: &Ctx<'_>, revision: u64, unix_time: i64) -> BackupJob {
             resources: Some(b.resources.clone()),
             ..Default::default()
         };
+        volumes.push(empty_dir("dump"));
+        volumes.push(empty_dir("tmp"));
         let spec = PodSpec {
             restart_policy: Some("Never".into()),
             automount_service_account_token: Some(false),
@@ -680,7 +768,7 @@ pub fn backup_job(ctx: &Ctx<'_>, revision: u64, unix_time: i64) -> BackupJob {
             security_context: Some(restricted_pod(&Default::default(), PG_UID, PG_UID)),
             init_containers: Some(vec![dump]),
             containers: vec![upload],
-            volumes: Some(vec![empty_dir("dump"), empty_dir("tmp")]),
+            volumes: Some(volumes),
             ..Default::default()
         };
         (
@@ -693,13 +781,9 @@ pub fn backup_job(ctx: &Ctx<'_>, revision: u64, unix_time: i64) -> BackupJob {
         )
     } else {
         let claim_name = backups_pvc_name(ctx);
-        let spec = PodSpec {
-            restart_policy: Some("Never".into()),
-            automount_service_account_token: Some(false),
-            image_pull_secrets: ctx.image_pull_secrets(),
-            security_context: Some(restricted_pod(&Default::default(), PG_UID, PG_UID)),
-            containers: vec![dump],
-            volumes: Some(vec![k8s_openapi::api::core::v1::Volume {
+        volumes.insert(
+            0,
+            k8s_openapi::api::core::v1::Volume {
                 name: "dump".into(),
                 persistent_volume_claim: Some(
                     k8s_openapi::api::core::v1::PersistentVolumeClaimVolumeSource {
@@ -708,7 +792,15 @@ pub fn backup_job(ctx: &Ctx<'_>, revision: u64, unix_time: i64) -> BackupJob {
                     },
                 ),
                 ..Default::default()
-            }]),
+            },
+        );
+        let spec = PodSpec {
+            restart_policy: Some("Never".into()),
+            automount_service_account_token: Some(false),
+            image_pull_secrets: ctx.image_pull_secrets(),
+            security_context: Some(restricted_pod(&Default::default(), PG_UID, PG_UID)),
+            containers: vec![dump],
+            volumes: Some(volumes),
             ..Default::default()
         };
         let pvc = backend::claim(
@@ -773,8 +865,6 @@ pub struct UpgradeSpec {
     pub modules: UpgradeModules,
     /// The backend image to run (the target image of the upgrade).
     pub image: crate::values::Image,
-    /// Run `update_list` through `odoo shell` first.
-    pub update_list: bool,
     /// The revision the upgrade produces (names the Job).
     pub revision: u64,
 }
@@ -784,22 +874,13 @@ pub fn upgrade_job_name(ctx: &Ctx<'_>, revision: u64) -> String {
     bounded_name(ctx.fullname(), &format!("-upgrade-{revision}"))
 }
 
-/// The `odoo shell` step refreshing the module list (new modules of a new image).
-const UPDATE_LIST_SCRIPT: &str = r#"echo "updating the module list"
-odoo shell -c /etc/odoo/odoo.conf -d "$DB_NAME" --no-http --workers=0 <<'PY'
-env["ir.module.module"].update_list()
-env.cr.commit()
-print("module list updated")
-PY
-"#;
-
 /// The shell script of an upgrade Job (module names are validated `[a-z0-9_]+`, so they
-/// are safe to write into it; no credential is: Odoo's driver reads `PGPASSWORD`).
-pub fn upgrade_script(modules: &UpgradeModules, update_list: bool) -> String {
+/// are safe to write into it; no credential is: Odoo's driver reads `PGPASSWORD`). No
+/// separate `update_list` step: `-u` refreshes the module list itself (Odoo's
+/// `odoo/modules/loading.py`, `load_modules`, step 2 calls `update_list()` whenever
+/// modules are updated).
+pub fn upgrade_script(modules: &UpgradeModules) -> String {
     let mut s = String::from("set -eu\n");
-    if update_list {
-        s.push_str(UPDATE_LIST_SCRIPT);
-    }
     let m = modules.arg();
     s.push_str(&format!("echo \"upgrading modules: {m}\"\n"));
     s.push_str(&format!(
@@ -817,7 +898,7 @@ pub fn upgrade_job(ctx: &Ctx<'_>, spec: &UpgradeSpec) -> Object {
     c.command = Some(vec![
         "sh".into(),
         "-c".into(),
-        upgrade_script(&spec.modules, spec.update_list),
+        upgrade_script(&spec.modules),
     ]);
     c.env.get_or_insert_with(Vec::new).extend(db_env(ctx));
     c.resources = Some(au.resources.clone());
@@ -975,7 +1056,7 @@ mod upgrade_tests {
         let p = pod(&b.job);
         assert_restricted(p);
         let dump = &p.init_containers.as_ref().unwrap()[0];
-        assert_eq!(dump.image.as_deref(), Some("postgres:17.6"));
+        assert_eq!(dump.image.as_deref(), Some("postgres:18.4"));
         let script = &dump.command.as_ref().unwrap()[2];
         assert!(script.contains("pg_dump -Fc"), "{script}");
         let pw = dump
@@ -1028,7 +1109,7 @@ mod upgrade_tests {
         let p = pod(&b.job);
         assert_restricted(p);
         assert!(p.init_containers.is_none());
-        assert_eq!(p.containers[0].name, "pg-dump");
+        assert_eq!(p.containers[0].name, "backup");
         assert_eq!(
             p.volumes.as_ref().unwrap()[0]
                 .persistent_volume_claim
@@ -1060,7 +1141,7 @@ mod upgrade_tests {
         assert_eq!(backup, again);
     }
 
-    fn spec(modules: UpgradeModules, update_list: bool, tag: &str) -> impl Fn(&Ctx<'_>) -> Object {
+    fn spec(modules: UpgradeModules, tag: &str) -> impl Fn(&Ctx<'_>) -> Object {
         let tag = tag.to_string();
         move |ctx| {
             let mut image = ctx.v.backend.image.clone();
@@ -1072,7 +1153,6 @@ mod upgrade_tests {
                 &UpgradeSpec {
                     modules: modules.clone(),
                     image,
-                    update_list,
                     revision: 4,
                 },
             )
@@ -1080,12 +1160,11 @@ mod upgrade_tests {
     }
 
     #[test]
-    fn upgrade_job_runs_update_list_then_the_modules() {
+    fn upgrade_job_runs_the_modules_without_a_separate_update_list() {
         let j = with(
             &[],
             spec(
                 UpgradeModules::List(vec!["sale".into(), "account".into()]),
-                true,
                 "18.0-new",
             ),
         );
@@ -1096,7 +1175,8 @@ mod upgrade_tests {
         let c = &p.containers[0];
         assert!(c.image.as_deref().unwrap().ends_with(":18.0-new"));
         let script = &c.command.as_ref().unwrap()[2];
-        assert!(script.contains("update_list()"), "{script}");
+        // `-u` refreshes the module list itself.
+        assert!(!script.contains("update_list"), "{script}");
         assert!(
             script.contains(
                 "odoo -c /etc/odoo/odoo.conf -d \"$DB_NAME\" -u sale,account --stop-after-init --no-http --workers=0"
@@ -1113,10 +1193,10 @@ mod upgrade_tests {
     }
 
     #[test]
-    fn upgrade_all_without_update_list() {
+    fn upgrade_all() {
         let j = with(
             &["backend.autoUpgrade.activeDeadlineSeconds=60"],
-            spec(UpgradeModules::All, false, ""),
+            spec(UpgradeModules::All, ""),
         );
         let script = &pod(&j).containers[0].command.as_ref().unwrap()[2];
         assert!(!script.contains("update_list"), "{script}");
@@ -1128,7 +1208,7 @@ mod upgrade_tests {
         // Same inputs, same Job.
         let again = with(
             &["backend.autoUpgrade.activeDeadlineSeconds=60"],
-            spec(UpgradeModules::All, false, ""),
+            spec(UpgradeModules::All, ""),
         );
         assert_eq!(j, again);
     }

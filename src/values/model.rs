@@ -518,6 +518,8 @@ fn backend_service() -> String {
 pub struct Backup {
     pub enabled: bool,
     pub prefix: String,
+    /// The PostgreSQL client image: its `pg_dump` must be at least the server's major.
+    pub image: Image,
     pub mc_image: Image,
     pub persistence: Persistence,
     pub resources: ResourceRequirements,

@@ -497,6 +497,7 @@ fn images(v: &Values, p: &mut Vec<Problem>) {
             true,
         ),
         ("nginx.image", &v.nginx.image, v.nginx.enabled),
+        ("backup.image", &v.backup.image, v.backup.enabled),
         ("backup.mcImage", &v.backup.mc_image, v.backup.enabled),
     ];
     list.push(("frontend.image", &v.frontend.image, v.frontend.enabled));

@@ -481,6 +481,16 @@ impl Case {
             .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .envs(opts.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .stdin(Stdio::null());
+        // The S3 server (MinIO or external) accepts the keys the Secrets hold.
+        let d = self.derived();
+        if d.s3_requested
+            && let (Some(ak), Some(sk)) = (
+                self.secret(&d.s3_secret.0, &d.s3_secret.1),
+                self.secret(&d.s3_secret.0, &d.s3_secret.2),
+            )
+        {
+            command.env("STANDIN_S3_KEYS", format!("{ak}:{sk}"));
+        }
         let out = command.output().expect("the shell runs");
         let calls = std::fs::read_to_string(&log)
             .unwrap_or_default()
@@ -587,6 +597,11 @@ impl Case {
     pub fn sql(&self, sql: &str) -> String {
         pg().unwrap().sql(&self.db_name(), sql)
     }
+}
+
+/// The test server's socket directory (for clients run by the tests themselves).
+pub fn socket_dir() -> PathBuf {
+    pg().expect("PostgreSQL is running").socket.clone()
 }
 
 /// Rewrite a value that is a mount path (or under one) to the case's directory.
