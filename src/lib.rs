@@ -18,6 +18,7 @@ pub mod presets;
 pub mod render;
 pub mod status;
 pub mod text;
+pub mod time;
 pub mod tui;
 pub mod upgrade;
 pub mod values;

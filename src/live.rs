@@ -12,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::cluster::Kube;
 use crate::cluster::record::Record;
-use crate::cluster::watch::{self, InstanceWatch};
+use crate::cluster::watch::InstanceWatch;
 use crate::status::{self, Component};
 use crate::tui::{self, Action, AppState, Header, LogTarget, Msg};
 
@@ -38,7 +38,7 @@ pub fn feed_from_watch(
     tokio::spawn(async move {
         w.ready().await;
         loop {
-            let mut snap = w.snapshot(watch::now());
+            let mut snap = w.snapshot(crate::time::now());
             snap.expected = expected.clone();
             let st = status::instance_status(&snap);
             let events = status::event_lines(&snap.events);
@@ -142,7 +142,7 @@ impl Drop for Actions {
 /// `odoo-tui status` on a terminal: the full-screen dashboard until q.
 pub async fn dashboard(kube: &Kube, release: &str, record: Option<Record>) -> std::io::Result<()> {
     let (tx, mut rx) = mpsc::channel(64);
-    let mut state = AppState::new(header(kube, release, record.as_ref()), watch::now());
+    let mut state = AppState::new(header(kube, release, record.as_ref()), crate::time::now());
     state.no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     if let Some(r) = &record {
         let _ = tx
@@ -166,7 +166,7 @@ pub async fn follow_lines(kube: &Kube, release: &str, json: bool, cancel: Cancel
     w.ready().await;
     let mut last: Option<status::InstanceStatus> = None;
     loop {
-        let st = status::instance_status(&w.snapshot(watch::now()));
+        let st = status::instance_status(&w.snapshot(crate::time::now()));
         let lines = if json {
             crate::plain::json_changes(last.as_ref(), &st)
         } else {

@@ -61,21 +61,13 @@ impl From<Error> for Failed {
 
 /// Parse `15m`, `900s`, `1h`, `90` (seconds).
 pub fn parse_duration(s: &str) -> Result<Duration, Failed> {
-    let s = s.trim();
-    let (num, mult) = match s.chars().last() {
-        Some('s') => (&s[..s.len() - 1], 1),
-        Some('m') => (&s[..s.len() - 1], 60),
-        Some('h') => (&s[..s.len() - 1], 3600),
-        _ => (s, 1),
-    };
-    num.parse::<u64>()
-        .ok()
-        .filter(|n| *n > 0)
-        .map(|n| Duration::from_secs(n * mult))
-        .ok_or_else(|| Failed {
-            code: 2,
-            message: format!("--timeout `{s}` is not a duration such as 15m, 900s or 1h"),
-        })
+    crate::time::parse_duration(s).ok_or_else(|| Failed {
+        code: 2,
+        message: format!(
+            "--timeout `{}` is not a duration such as 15m, 900s or 1h",
+            s.trim()
+        ),
+    })
 }
 
 /// Values for an instance: the recorded values of an existing instance first (so that a
@@ -303,7 +295,7 @@ async fn apply_live(
         }
         lines
     });
-    let mut state = AppState::new(crate::live::header(kube, name, None), watch::now());
+    let mut state = AppState::new(crate::live::header(kube, name, None), crate::time::now());
     state.operation = Some(format!("new {name}"));
     state.finish_when_done = true;
     state.no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
@@ -438,7 +430,7 @@ pub async fn snapshot(kube: &Kube, release: &str) -> Result<status::Snapshot, Fa
             .await?
             .items,
         events: kube.retry(&op("events"), || events.list(&all)).await?.items,
-        now: watch::now(),
+        now: crate::time::now(),
         ..Default::default()
     })
 }
@@ -587,41 +579,10 @@ pub struct Row {
 }
 
 fn age(created: Option<&str>, now: i64) -> String {
-    let Some(t) = created.and_then(parse_rfc3339) else {
-        return "?".into();
-    };
-    let s = (now - t).max(0);
-    match s {
-        0..=119 => format!("{s}s"),
-        120..=7199 => format!("{}m", s / 60),
-        7200..=172_799 => format!("{}h", s / 3600),
-        _ => format!("{}d", s / 86_400),
+    match created.and_then(crate::time::parse_rfc3339) {
+        Some(t) => crate::time::age(now - t),
+        None => "?".into(),
     }
-}
-
-/// Parse `2026-11-27T23:05:00Z` into unix seconds.
-pub fn parse_rfc3339(s: &str) -> Option<i64> {
-    let b = s.as_bytes();
-    if b.len() < 20 {
-        return None;
-    }
-    let n = |r: std::ops::Range<usize>| s.get(r)?.parse::<i64>().ok();
-    let (y, m, d, hh, mm, ss) = (
-        n(0..4)?,
-        n(5..7)?,
-        n(8..10)?,
-        n(11..13)?,
-        n(14..16)?,
-        n(17..19)?,
-    );
-    let y2 = if m <= 2 { y - 1 } else { y };
-    let era = y2.div_euclid(400);
-    let yoe = y2 - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    Some(days * 86_400 + hh * 3600 + mm * 60 + ss)
 }
 
 /// `odoo-tui list`.
@@ -642,7 +603,7 @@ pub async fn list(target: &Target, all: bool, output: TableFormat) -> Result<(),
         )
         .await?
     };
-    let now = watch::now();
+    let now = crate::time::now();
     let mut rows: Vec<Row> = recs
         .iter()
         .map(|(ns, j)| {
@@ -794,25 +755,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn durations() {
-        assert_eq!(parse_duration("15m").unwrap(), Duration::from_secs(900));
-        assert_eq!(parse_duration("90").unwrap(), Duration::from_secs(90));
-        assert_eq!(parse_duration("1h").unwrap(), Duration::from_secs(3600));
-        assert!(parse_duration("soon").is_err());
-        assert!(parse_duration("0s").is_err());
-    }
-
-    #[test]
-    fn rfc3339_round_trips() {
-        for t in [0, 951_782_400, 1_795_820_700] {
-            assert_eq!(parse_rfc3339(&record::rfc3339(t)), Some(t));
-        }
-        assert_eq!(
-            age(
-                Some("2026-11-27T23:00:00Z"),
-                parse_rfc3339("2026-11-27T23:05:00Z").unwrap()
-            ),
-            "5m"
-        );
+    fn ages_come_from_the_creation_time() {
+        let now = crate::time::parse_rfc3339("2026-11-27T23:05:00Z").unwrap();
+        assert_eq!(age(Some("2026-11-27T23:00:00Z"), now), "5m");
+        assert_eq!(age(None, now), "?");
     }
 }

@@ -24,7 +24,7 @@ use crate::cli::{PlainJson, Strategy};
 use crate::cluster::apply::{self, Change, Options, Progress};
 use crate::cluster::error::Op;
 use crate::cluster::kinds::Kind;
-use crate::cluster::record::{self, HistoryEntry, HistoryKind, HistoryResult, Record};
+use crate::cluster::record::{HistoryEntry, HistoryKind, HistoryResult, Record};
 use crate::cluster::watch::{self, InstanceWatch};
 use crate::cluster::{ClusterError, Kube, Target};
 use crate::ops::{self, Failed};
@@ -256,7 +256,7 @@ pub fn history_lines(history: &[HistoryEntry], max: usize) -> Vec<String> {
             };
             let mut s = format!(
                 "  {} {:<7} {:<9} rev {}",
-                record::rfc3339(e.time),
+                crate::time::rfc3339(e.time),
                 e.kind,
                 result,
                 e.revision
@@ -598,7 +598,7 @@ async fn run_job(
         lines.push(l);
     };
     let end = loop {
-        let snap = watch.snapshot(watch::now());
+        let snap = watch.snapshot(crate::time::now());
         let this_job = snap
             .jobs
             .iter()
@@ -800,7 +800,7 @@ pub async fn backup(
     let input = ctx_input(&name, &kube, &loaded, &creds);
     let ctx = Ctx::new(&input)?;
     let out = Out { json: false };
-    let started = watch::now();
+    let started = crate::time::now();
     let deadline = Instant::now()
         + Duration::from_secs(loaded.values.backup.active_deadline_seconds.max(1) as u64 + 120);
     let mut w = InstanceWatch::start(&kube, &name);
@@ -881,7 +881,7 @@ async fn scale_backend(kube: &Kube, name: &str, replicas: i32) -> Result<(), Fai
 /// Wait until the backend has no pod left (bounded by `deadline`).
 async fn wait_backend_gone(watch: &mut InstanceWatch, deadline: Instant) -> Result<(), Failed> {
     loop {
-        let snap = watch.snapshot(watch::now());
+        let snap = watch.snapshot(crate::time::now());
         let left = snap.pods.iter().any(|p| {
             p.metadata
                 .labels
@@ -994,7 +994,7 @@ pub async fn upgrade(
         });
     }
 
-    let started = watch::now();
+    let started = crate::time::now();
     let deadline = Instant::now() + timeout;
     let mut w = InstanceWatch::start(&kube, &name);
     w.ready().await;

@@ -14,7 +14,7 @@ use super::error::ClusterError;
 use super::kinds::Kind;
 use super::plan::{self, JobAction, Ownership, WaitFor, Wave};
 use super::record::{self, HistoryEntry, HistoryKind, HistoryResult, Record};
-use super::watch::{self, InstanceWatch};
+use super::watch::InstanceWatch;
 use crate::render::{Credentials, Ctx, Derived, Object, RenderInput};
 use crate::status::{self, Component, Failure};
 use crate::values::Loaded;
@@ -659,7 +659,7 @@ async fn wait_for_wave(
     };
     watch.ready().await;
     loop {
-        let mut snap = watch.snapshot(watch::now());
+        let mut snap = watch.snapshot(crate::time::now());
         snap.expected = expected.clone();
         let st = status::instance_status(&snap);
         let last = *waiting_for.last().unwrap_or(&Component::Upgrade);
@@ -803,7 +803,7 @@ async fn write_record(
     if !unchanged {
         rec.revision += 1;
         rec.history.push(HistoryEntry {
-            time: watch::now(),
+            time: crate::time::now(),
             kind: if previous.is_none() {
                 HistoryKind::Install
             } else {

@@ -540,16 +540,7 @@ fn bounded_name(prefix: &str, suffix: &str) -> String {
 
 /// `%y%m%d%H%M` in UTC of a unix time (e.g. `2611272305`).
 pub fn backup_stamp(unix: i64) -> String {
-    let t = crate::cluster::record::rfc3339(unix);
-    // 2026-11-27T23:05:00Z
-    format!(
-        "{}{}{}{}{}",
-        &t[2..4],
-        &t[5..7],
-        &t[8..10],
-        &t[11..13],
-        &t[14..16]
-    )
+    crate::time::format_utc(unix, "%y%m%d%H%M")
 }
 
 /// Where a backup Job puts its dump.

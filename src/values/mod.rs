@@ -1,6 +1,7 @@
 //! The configuration model: the chart's key tree with our defaults, values files
 //! (`-f`), `--set`, presets, merged in order, checked key by key, then typed.
 
+pub mod derived;
 mod model;
 pub mod safety;
 mod set;
@@ -9,6 +10,7 @@ pub mod validate;
 
 use std::sync::OnceLock;
 
+pub use derived::{Derived, names};
 pub use model::*;
 pub use set::parse_set;
 pub use tree::{Kind, Node, parse as parse_yaml};

@@ -2,8 +2,7 @@
 
 use serde_json::Value as Json;
 
-use super::Values;
-use crate::render::Derived;
+use super::{Derived, Values, names};
 
 /// One finding: the key it is about and what to do.
 #[derive(Debug, Clone, PartialEq)]
@@ -780,7 +779,7 @@ pub fn validate_release(name: &str, v: &Values) -> Result<(), String> {
         limits.push((format!("{name}-minio"), 52));
         limits.push((format!("{name}-minio-provisioning"), 63));
     }
-    let fullname = crate::render::names::fullname(name, &v.name_override, &v.fullname_override);
+    let fullname = names::fullname(name, &v.name_override, &v.fullname_override);
     // Services and Jobs are DNS labels (≤ 63); Jobs also label their pods with their name.
     for suffix in [
         "backend",
