@@ -21,7 +21,7 @@ use crate::cluster::error::Op;
 use crate::cluster::{Kube, Target};
 use crate::ops::{self, Failed};
 use crate::render::Derived;
-use crate::values::{self, Source};
+use crate::values;
 
 /// The Service port when the instance record does not say (`backend.service.ports.http`).
 pub const DEFAULT_HTTP_PORT: u16 = 8069;
@@ -65,15 +65,10 @@ async fn record_values(kube: &Kube, release: &str) -> Result<Option<serde_json::
 /// (defaults when there is no record).
 pub async fn backend(kube: &Kube, release: &str) -> Result<Backend, Failed> {
     let recorded = record_values(kube, release).await?;
-    let layers: Vec<Source> = recorded
-        .iter()
-        .map(|v| Source {
-            origin: format!("instance record of `{release}`"),
-            has_lines: false,
-            tree: values::Node::from_json(v),
-        })
-        .collect();
-    let loaded = values::load(&layers)?;
+    let loaded = match &recorded {
+        Some(v) => values::load_over_record(&format!("instance record of `{release}`"), v, &[])?,
+        None => values::load(&[])?,
+    };
     let d = Derived::new(release, &loaded.values);
     let http_port = u16::try_from(loaded.values.backend.service.ports.http)
         .ok()

@@ -14,7 +14,7 @@ use crate::cluster::apply::{self, ApplyError, Change, Options, Progress};
 use crate::cluster::kinds::Kind;
 use crate::cluster::{ClusterError, Kube, Target, record, watch};
 use crate::render::Derived;
-use crate::values::{self, Loaded, Source};
+use crate::values::{self, Loaded};
 use crate::{Error, commands, plain, status};
 
 /// A command's failure with its exit code (SPEC §1).
@@ -85,13 +85,9 @@ async fn load_for(
     let Some(rec) = rec else {
         return Ok((first, None));
     };
-    let mut layers = vec![Source {
-        origin: format!("instance record {}", record::name(&d.fullname)),
-        has_lines: false,
-        tree: values::Node::from_json(&rec.values),
-    }];
-    layers.extend(user);
-    Ok((values::load(&layers)?, Some(rec)))
+    let origin = format!("instance record {}", record::name(&d.fullname));
+    let loaded = values::load_over_record(&origin, &rec.values, &user)?;
+    Ok((loaded, Some(rec)))
 }
 
 fn print_progress(p: &Progress, json: bool, last: &mut Option<status::InstanceStatus>) {

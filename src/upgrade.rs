@@ -385,15 +385,12 @@ async fn instance(
             ),
         });
     };
-    let mut layers = vec![Source {
-        origin: format!("instance record of `{release}`"),
-        has_lines: false,
-        tree: values::Node::from_json(&rec.values),
-    }];
+    let mut layers = Vec::new();
     for s in extra {
         layers.push(Source::set(s)?);
     }
-    let loaded = values::load(&layers)?;
+    let origin = format!("instance record of `{release}`");
+    let loaded = values::load_over_record(&origin, &rec.values, &layers)?;
     Ok((loaded, rec))
 }
 

@@ -172,6 +172,19 @@ fn warnings_go_to_stderr_and_do_not_fail() {
 }
 
 #[test]
+fn the_defaults_render_without_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    for args in [
+        &["render"][..],
+        &["render", "acme", "--preset", "quick-start"],
+    ] {
+        let o = odoo_tui(args, dir.path());
+        assert!(o.status.success(), "{args:?}: {}", stderr(&o));
+        assert!(!stderr(&o).contains("warning"), "{args:?}: {}", stderr(&o));
+    }
+}
+
+#[test]
 fn user_presets_come_from_the_config_dir() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(dir.path().join("config/presets")).unwrap();

@@ -181,11 +181,59 @@ const CHART_WRONG_DEFAULTS: &[(&str, &str, &str)] = &[
 
 /// Load layers over the defaults, in order: later layers override earlier ones.
 pub fn load(sources: &[Source]) -> Result<Loaded, Error> {
+    load_layers(None, sources)
+}
+
+/// Load `sources` over the values recorded for an instance (`origin` names the record in
+/// messages). The record holds every key; only those that differ from the defaults count
+/// as set by the user, so a default never warns on a re-run.
+pub fn load_over_record(
+    origin: &str,
+    recorded: &serde_json::Value,
+    sources: &[Source],
+) -> Result<Loaded, Error> {
+    let record = Source {
+        origin: origin.to_string(),
+        has_lines: false,
+        tree: Node::from_json(recorded),
+    };
+    load_layers(Some(record), sources)
+}
+
+/// The defaults as merged JSON (quantities as strings, as a record holds them).
+fn defaults_json() -> &'static serde_json::Value {
+    static JSON: OnceLock<serde_json::Value> = OnceLock::new();
+    JSON.get_or_init(|| {
+        let mut json = defaults_tree().to_json();
+        validate::quantities_as_strings(&mut json);
+        json
+    })
+}
+
+/// Whether a layer sets `path` (a dotted key). A record counts only where it differs
+/// from the defaults.
+fn sets(src: &Source, recorded: bool, path: &str) -> bool {
+    let segs: Vec<&str> = path.split('.').collect();
+    let Some(node) = src.tree.at(&segs) else {
+        return false;
+    };
+    if matches!(node.kind, Kind::Null) {
+        return false;
+    }
+    if !recorded {
+        return true;
+    }
+    let pointer: String = segs.iter().map(|s| format!("/{s}")).collect();
+    defaults_json().pointer(&pointer) != Some(&node.to_json())
+}
+
+fn load_layers(record: Option<Source>, sources: &[Source]) -> Result<Loaded, Error> {
     let mut merged = defaults_tree().clone();
     let mut errors = Vec::new();
     let mut warnings = Vec::new();
     let mut prepared = Vec::new();
-    for src in sources {
+    let recorded = usize::from(record.is_some());
+    for src in record.iter().chain(sources) {
         let mut src = src.clone();
         rename_old_keys(&mut src, &mut warnings);
         drop_chart_wrong_defaults(&mut src, &mut warnings);
@@ -225,7 +273,16 @@ pub fn load(sources: &[Source]) -> Result<Loaded, Error> {
                 .collect(),
         ));
     }
-    warnings.extend(warns.into_iter().map(|p| p.message));
+    // Warn only about what the user set: the defaults alone never warn.
+    let user_set = |p: &validate::Problem| {
+        p.about().any(|path| {
+            prepared
+                .iter()
+                .enumerate()
+                .any(|(i, src)| sets(src, i < recorded, path))
+        })
+    };
+    warnings.extend(warns.into_iter().filter(|p| user_set(p)).map(|p| p.message));
     Ok(Loaded {
         values,
         merged: json,

@@ -39,6 +39,7 @@ fn err(path: &str, message: String) -> Problem {
         path: path.to_string(),
         message,
         is_error: true,
+        also: Vec::new(),
     }
 }
 

@@ -274,6 +274,37 @@ fn warnings_never_fail() {
 }
 
 #[test]
+fn the_defaults_alone_never_warn() {
+    assert_eq!(load(&[]).unwrap().warnings, Vec::<String>::new());
+    // A re-run reads the record, which holds every key: the defaults in it do not warn,
+    // what the user set earlier does.
+    let recorded = load(&[]).unwrap().merged;
+    let again = load_over_record("instance record", &recorded, &[]).unwrap();
+    assert_eq!(again.warnings, Vec::<String>::new());
+    let small = load(&[set("backend.resources.limits.memory=512Mi")])
+        .unwrap()
+        .merged;
+    let again = load_over_record("instance record", &small, &[]).unwrap();
+    assert!(
+        again
+            .warnings
+            .iter()
+            .any(|w| w.contains("memory limit 512Mi")),
+        "{:?}",
+        again.warnings
+    );
+    // One replica set by the user, with the default PDB: the user is told.
+    let one = load(&[set("backend.replicaCount=1")]).unwrap();
+    assert!(
+        one.warnings
+            .iter()
+            .any(|w| w.contains("would block every node drain")),
+        "{:?}",
+        one.warnings
+    );
+}
+
+#[test]
 fn invalid_yaml_names_the_line() {
     let e = Source::yaml("bad.yaml", "a:\n  b: [1,\n")
         .unwrap_err()

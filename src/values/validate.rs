@@ -10,6 +10,21 @@ pub struct Problem {
     pub path: String,
     pub message: String,
     pub is_error: bool,
+    /// Other settings a warning depends on: it is shown only when the user set `path`
+    /// or one of these (the defaults alone never warn).
+    pub also: Vec<String>,
+}
+
+impl Problem {
+    /// Every setting the finding is about.
+    pub fn about(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.path.as_str()).chain(self.also.iter().map(String::as_str))
+    }
+
+    fn also(mut self, paths: &[&str]) -> Problem {
+        self.also.extend(paths.iter().map(|p| p.to_string()));
+        self
+    }
 }
 
 fn err(path: &str, message: impl Into<String>) -> Problem {
@@ -17,6 +32,7 @@ fn err(path: &str, message: impl Into<String>) -> Problem {
         path: path.into(),
         message: message.into(),
         is_error: true,
+        also: Vec::new(),
     }
 }
 
@@ -25,6 +41,7 @@ fn warn(path: &str, message: impl Into<String>) -> Problem {
         path: path.into(),
         message: message.into(),
         is_error: false,
+        also: Vec::new(),
     }
 }
 
@@ -305,13 +322,13 @@ fn object_storage(v: &Values, p: &mut Vec<Problem>) {
         p.push(warn("backend.image", format!(
             "S3 is requested but the image `{}` lacks the S3 filestore modules (fs_attachment_s3) and session_db: the filestore goes to a PVC instead. Use ghcr.io/sergio-bershadsky/odoo, or set backend.image.s3Modules=true if your image has them",
             v.backend.image.reference()
-        )));
+        )).also(&["minio.enabled", "externalS3.enabled"]));
     }
     if v.backend.replica_count > 1 && d.filestore_pvc {
         p.push(warn("backend.replicaCount", format!(
             "{} backend replicas share a ReadWriteOnce filestore PVC: pods on other nodes cannot mount it — use S3 for more than one replica",
             v.backend.replica_count
-        )));
+        )).also(&["backend.persistence", "backend.image", "minio.enabled", "externalS3.enabled"]));
     }
 }
 
@@ -472,7 +489,7 @@ fn odoo(v: &Values, p: &mut Vec<Problem>) {
             limit / mib,
             o.workers,
             needed / mib
-        )));
+        )).also(&["backend.resources", "backend.odoo.workers"]));
     }
 }
 
@@ -543,7 +560,7 @@ fn images(v: &Values, p: &mut Vec<Problem>) {
             p.push(warn(&format!("{path}.tag"), format!(
                 "`{path}` `{}` floats: a restart may run a different version — pin a version tag or a digest",
                 img.reference()
-            )));
+            )).also(&[path]));
         }
     }
 }
@@ -654,26 +671,32 @@ fn is_nginx_time(s: &str) -> bool {
 
 fn availability(v: &Values, p: &mut Vec<Problem>) {
     let pdbs = [
-        ("backend.pdb", &v.backend.pdb, v.backend.replica_count, true),
+        ("backend", &v.backend.pdb, v.backend.replica_count, true),
         (
-            "frontend.pdb",
+            "frontend",
             &v.frontend.pdb,
             v.frontend.replica_count,
             v.frontend.enabled,
         ),
         (
-            "nginx.pdb",
+            "nginx",
             &v.nginx.pdb,
             v.nginx.replica_count,
             v.nginx.enabled,
         ),
     ];
-    for (path, pdb, replicas, on) in pdbs {
+    for (component, pdb, replicas, on) in pdbs {
+        let path = format!("{component}.pdb");
         if on && pdb.enabled && pdb.min_available >= replicas {
+            let settings = [
+                path.clone(),
+                format!("{component}.replicaCount"),
+                format!("{component}.enabled"),
+            ];
             p.push(warn(&format!("{path}.minAvailable"), format!(
                 "`{path}.minAvailable` {} with {replicas} replica(s) would block every node drain: the PodDisruptionBudget is not rendered — raise the replica count or lower minAvailable",
                 pdb.min_available
-            )));
+            )).also(&settings.each_ref().map(String::as_str)));
         }
         if pdb.min_available < 0 {
             p.push(err(
