@@ -1,4 +1,5 @@
-//! The command line (SPEC §1).
+//! The command line: global flags, and one `Args` struct per subcommand that its
+//! command in `cmd/` takes as is.
 
 use std::path::PathBuf;
 
@@ -81,114 +82,146 @@ pub enum Strategy {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Create or update an instance: the wizard, or --yes with a preset, -f and --set.
-    New {
-        /// Instance name (a DNS label, e.g. `acme`); asked for when omitted.
-        name: Option<String>,
-        #[command(flatten)]
-        values: ValuesArgs,
-        /// Ask nothing: take every answer from --preset, -f and --set.
-        #[arg(short = 'y', long)]
-        yes: bool,
-        /// Apply with server-side dry run and show what would change.
-        #[arg(long)]
-        dry_run: bool,
-        /// Adopt objects of the same name not managed by odoo-tui.
-        #[arg(long)]
-        force: bool,
-        /// Write the manifests to this folder instead of applying them (GitOps).
-        #[arg(long, value_name = "DIR")]
-        output_dir: Option<PathBuf>,
-        /// Give up waiting for the rollout after this long (e.g. 15m, 900s).
-        #[arg(long, default_value = "15m", value_name = "DURATION")]
-        timeout: String,
-        /// Print the admin login and generated passwords at the end.
-        #[arg(long)]
-        show_credentials: bool,
-        /// Output format of progress and result.
-        #[arg(short = 'o', long, value_enum, default_value = "plain")]
-        output: PlainJson,
-    },
+    New(NewArgs),
     /// Live dashboard of an instance (one snapshot with --once or when not on a terminal).
-    Status {
-        /// Instance name; may be omitted when the namespace holds one instance.
-        name: Option<String>,
-        /// Print one snapshot and exit (0 when ready, 3 otherwise).
-        #[arg(long)]
-        once: bool,
-        #[arg(short = 'o', long, value_enum, default_value = "table")]
-        output: TableFormat,
-    },
+    Status(StatusArgs),
     /// Upgrade modules (backup first, live Job log), optionally to a new image tag.
-    Upgrade {
-        /// Instance name; may be omitted when the namespace holds one instance.
-        name: Option<String>,
-        /// Modules to upgrade, comma-separated (e.g. sale,account).
-        #[arg(long, value_name = "LIST", conflicts_with = "all")]
-        modules: Option<String>,
-        /// Upgrade every installed module.
-        #[arg(long)]
-        all: bool,
-        /// Run the upgrade with this backend image tag and keep it afterwards.
-        #[arg(long, value_name = "T")]
-        image_tag: Option<String>,
-        /// No effect (kept so scripts keep working): `-u` refreshes the module list itself.
-        #[arg(long)]
-        no_update_list: bool,
-        /// Skip the database backup (not recommended).
-        #[arg(long)]
-        no_backup: bool,
-        /// maintenance: page on + backend stopped during the upgrade (default with nginx); online: keep serving.
-        #[arg(long, value_enum)]
-        strategy: Option<Strategy>,
-        /// Do not ask for confirmation.
-        #[arg(short = 'y', long)]
-        yes: bool,
-        #[arg(long, default_value = "60m", value_name = "DURATION")]
-        timeout: String,
-        #[arg(short = 'o', long, value_enum, default_value = "plain")]
-        output: PlainJson,
-    },
+    Upgrade(UpgradeArgs),
     /// Back up the database now (pg_dump to the bucket, or to a PVC without S3).
-    Backup { name: Option<String> },
+    Backup(BackupArgs),
     /// Port-forward the backend to localhost and print the URL.
-    Open {
-        name: Option<String>,
-        /// Local port.
-        #[arg(long, default_value_t = 8069)]
-        port: u16,
-    },
+    Open(OpenArgs),
     /// Print the manifests (like `helm template`); needs no cluster.
-    Render {
-        /// Instance name (default: odoo).
-        name: Option<String>,
-        #[command(flatten)]
-        values: ValuesArgs,
-        /// Write one file per object into this folder instead of printing.
-        #[arg(long, value_name = "DIR")]
-        output_dir: Option<PathBuf>,
-        /// Print Secret values (freshly generated ones where not given) instead of <redacted>.
-        #[arg(long)]
-        include_secrets: bool,
-    },
+    Render(RenderArgs),
     /// List instances in the namespace (or all namespaces).
-    List {
-        #[arg(short = 'A', long)]
-        all_namespaces: bool,
-        #[arg(short = 'o', long, value_enum, default_value = "table")]
-        output: TableFormat,
-    },
+    List(ListArgs),
     /// Remove an instance; keeps PVCs and generated Secrets unless --delete-data.
-    Delete {
-        name: String,
-        /// Also delete PVCs and generated Secrets (asks you to type the name).
-        #[arg(long)]
-        delete_data: bool,
-        #[arg(short = 'y', long)]
-        yes: bool,
-    },
+    Delete(DeleteArgs),
     /// Print shell completions: odoo-tui completions bash > /etc/bash_completion.d/odoo-tui
-    Completions {
-        #[arg(value_enum)]
-        shell: clap_complete::Shell,
-    },
+    Completions(CompletionsArgs),
+}
+
+// The subcommands' flags. Their help comes from the variants above: these structs carry
+// no doc comment of their own.
+
+#[derive(Debug, Args, Clone)]
+pub struct NewArgs {
+    /// Instance name (a DNS label, e.g. `acme`); asked for when omitted.
+    pub name: Option<String>,
+    #[command(flatten)]
+    pub values: ValuesArgs,
+    /// Ask nothing: take every answer from --preset, -f and --set.
+    #[arg(short = 'y', long)]
+    pub yes: bool,
+    /// Apply with server-side dry run and show what would change.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Adopt objects of the same name not managed by odoo-tui.
+    #[arg(long)]
+    pub force: bool,
+    /// Write the manifests to this folder instead of applying them (GitOps).
+    #[arg(long, value_name = "DIR")]
+    pub output_dir: Option<PathBuf>,
+    /// Give up waiting for the rollout after this long (e.g. 15m, 900s).
+    #[arg(long, default_value = "15m", value_name = "DURATION")]
+    pub timeout: String,
+    /// Print the admin login and generated passwords at the end.
+    #[arg(long)]
+    pub show_credentials: bool,
+    /// Output format of progress and result.
+    #[arg(short = 'o', long, value_enum, default_value = "plain")]
+    pub output: PlainJson,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct StatusArgs {
+    /// Instance name; may be omitted when the namespace holds one instance.
+    pub name: Option<String>,
+    /// Print one snapshot and exit (0 when ready, 3 otherwise).
+    #[arg(long)]
+    pub once: bool,
+    #[arg(short = 'o', long, value_enum, default_value = "table")]
+    pub output: TableFormat,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct UpgradeArgs {
+    /// Instance name; may be omitted when the namespace holds one instance.
+    pub name: Option<String>,
+    /// Modules to upgrade, comma-separated (e.g. sale,account).
+    #[arg(long, value_name = "LIST", conflicts_with = "all")]
+    pub modules: Option<String>,
+    /// Upgrade every installed module.
+    #[arg(long)]
+    pub all: bool,
+    /// Run the upgrade with this backend image tag and keep it afterwards.
+    #[arg(long, value_name = "T")]
+    pub image_tag: Option<String>,
+    /// No effect (kept so scripts keep working): `-u` refreshes the module list itself.
+    #[arg(long)]
+    pub no_update_list: bool,
+    /// Skip the database backup (not recommended).
+    #[arg(long)]
+    pub no_backup: bool,
+    /// maintenance: page on + backend stopped during the upgrade (default with nginx); online: keep serving.
+    #[arg(long, value_enum)]
+    pub strategy: Option<Strategy>,
+    /// Do not ask for confirmation.
+    #[arg(short = 'y', long)]
+    pub yes: bool,
+    #[arg(long, default_value = "60m", value_name = "DURATION")]
+    pub timeout: String,
+    #[arg(short = 'o', long, value_enum, default_value = "plain")]
+    pub output: PlainJson,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct BackupArgs {
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct OpenArgs {
+    pub name: Option<String>,
+    /// Local port.
+    #[arg(long, default_value_t = 8069)]
+    pub port: u16,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct RenderArgs {
+    /// Instance name (default: odoo).
+    pub name: Option<String>,
+    #[command(flatten)]
+    pub values: ValuesArgs,
+    /// Write one file per object into this folder instead of printing.
+    #[arg(long, value_name = "DIR")]
+    pub output_dir: Option<PathBuf>,
+    /// Print Secret values (freshly generated ones where not given) instead of <redacted>.
+    #[arg(long)]
+    pub include_secrets: bool,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct ListArgs {
+    #[arg(short = 'A', long)]
+    pub all_namespaces: bool,
+    #[arg(short = 'o', long, value_enum, default_value = "table")]
+    pub output: TableFormat,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct DeleteArgs {
+    pub name: String,
+    /// Also delete PVCs and generated Secrets (asks you to type the name).
+    #[arg(long)]
+    pub delete_data: bool,
+    #[arg(short = 'y', long)]
+    pub yes: bool,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct CompletionsArgs {
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }

@@ -24,13 +24,3 @@ pub enum Error {
     #[error("{0}")]
     Usage(String),
 }
-
-impl Error {
-    /// The process exit code for this error (SPEC §1).
-    pub fn exit_code(&self) -> i32 {
-        match self {
-            Error::Usage(_) => 2,
-            _ => 1,
-        }
-    }
-}

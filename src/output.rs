@@ -71,20 +71,3 @@ pub fn write_dir(
     }
     Ok(written)
 }
-
-/// Print `value` as pretty JSON or YAML to stdout; `false` for the table format (the
-/// caller prints its table).
-pub fn print_structured<T: serde::Serialize>(value: &T, format: crate::cli::TableFormat) -> bool {
-    use std::io::Write;
-    let json = serde_json::to_value(value).unwrap_or_default();
-    let text = match format {
-        crate::cli::TableFormat::Json => format!(
-            "{}\n",
-            serde_json::to_string_pretty(&json).unwrap_or_default()
-        ),
-        crate::cli::TableFormat::Yaml => to_yaml(&json),
-        crate::cli::TableFormat::Table => return false,
-    };
-    let _ = std::io::stdout().lock().write_all(text.as_bytes());
-    true
-}

@@ -1,5 +1,6 @@
-//! The apply engine (SPEC §5): server-side apply in waves, ownership rules, immutable
-//! Jobs and StatefulSets, waiting with fail-fast, prune, and the instance record last.
+//! The apply engine: server-side apply in waves, ownership rules, immutable Jobs and
+//! StatefulSets, waiting with fail-fast, prune, and the instance record last (see
+//! docs/ARCHITECTURE.md, "The apply engine"). The decisions are in `plan::apply`.
 
 use std::time::{Duration, Instant};
 
@@ -12,10 +13,10 @@ use super::client::Kube;
 use super::creds;
 use super::error::ClusterError;
 use super::kinds::Kind;
-use super::plan::{self, JobAction, Ownership, WaitFor, Wave};
-use super::record::{self, HistoryEntry, HistoryKind, HistoryResult, Record};
+use super::record::{self, HistoryEntry, HistoryKind, HistoryResult};
 use super::watch::InstanceWatch;
-use crate::render::{Credentials, Ctx, Derived, Object, RenderInput};
+use crate::plan::apply::{self as plan, JobAction, Ownership, WaitFor, Wave};
+use crate::render::{Credentials, Derived, Object, RenderInput};
 use crate::status::{self, Component, Failure};
 use crate::values::Loaded;
 
@@ -78,7 +79,7 @@ pub enum Progress {
 #[derive(Debug, thiserror::Error)]
 pub enum ApplyError {
     #[error(transparent)]
-    Cluster(#[from] ClusterError),
+    Cluster(ClusterError),
     /// Objects of the same name not managed by odoo-tui (exit 1).
     #[error("{0}")]
     Foreign(String),
@@ -95,13 +96,12 @@ pub enum ApplyError {
     Config(#[from] crate::Error),
 }
 
-impl ApplyError {
-    pub fn exit_code(&self) -> i32 {
-        match self {
-            ApplyError::Failed(_) | ApplyError::Timeout(_) => 3,
-            ApplyError::Cancelled => 130,
-            ApplyError::Config(e) => e.exit_code(),
-            _ => 1,
+impl From<ClusterError> for ApplyError {
+    fn from(e: ClusterError) -> ApplyError {
+        match e {
+            ClusterError::Cancelled => ApplyError::Cancelled,
+            ClusterError::Timeout(m) => ApplyError::Timeout(m),
+            e => ApplyError::Cluster(e),
         }
     }
 }
@@ -452,11 +452,11 @@ async fn apply_one(
             JobAction::Keep => return Ok(Change::Unchanged),
             JobAction::WaitThenRecreate => {
                 wait_job_finished(kube, o.name(), opts.timeout, cancel).await?;
-                delete_and_wait(kube, kind, o.name(), false, cancel).await?;
+                kube.delete_and_wait(kind, o.name(), false, cancel).await?;
                 recreated = true;
             }
             JobAction::Recreate => {
-                delete_and_wait(kube, kind, o.name(), false, cancel).await?;
+                kube.delete_and_wait(kind, o.name(), false, cancel).await?;
                 recreated = true;
             }
         }
@@ -465,7 +465,7 @@ async fn apply_one(
         && claim_templates_changed(existing, &body)
     {
         expand_claims(kube, existing, &body).await?;
-        delete_and_wait(kube, kind, o.name(), true, cancel).await?;
+        kube.delete_and_wait(kind, o.name(), true, cancel).await?;
         recreated = true;
     }
     let after = kube.apply(kind, o.name(), &body, true, false).await?;
@@ -507,29 +507,6 @@ async fn wait_job_finished(
             _ = tokio::time::sleep(Duration::from_secs(2)) => {}
         }
     }
-}
-
-async fn delete_and_wait(
-    kube: &Kube,
-    kind: &Kind,
-    name: &str,
-    orphan: bool,
-    cancel: &CancellationToken,
-) -> Result<(), ApplyError> {
-    kube.delete(kind, name, orphan).await?;
-    for _ in 0..300 {
-        if kube.get(kind, name).await?.is_none() {
-            return Ok(());
-        }
-        tokio::select! {
-            _ = cancel.cancelled() => return Err(ApplyError::Cancelled),
-            _ = tokio::time::sleep(Duration::from_millis(200)) => {}
-        }
-    }
-    Err(ApplyError::Timeout(format!(
-        "{}/{name} was deleted but is still there after 60 s",
-        kind.kind
-    )))
 }
 
 fn claim_templates_changed(existing: &Json, desired: &Json) -> bool {
@@ -705,8 +682,7 @@ async fn prune(
     d: &Derived,
     tx: &UnboundedSender<Progress>,
 ) -> Result<Vec<(String, Change)>, ClusterError> {
-    let selector =
-        format!("app.kubernetes.io/instance={release},app.kubernetes.io/managed-by=odoo-tui");
+    let selector = super::managed_selector(release);
     let kinds: Vec<&Kind> = Kind::prunable().collect();
     let lists = join_all(kinds.iter().map(|k| kube.list(k, &selector))).await;
     let mut live = Vec::new();
@@ -732,63 +708,6 @@ async fn prune(
     Ok(pruned)
 }
 
-/// Read the instance record, if the instance exists.
-pub async fn read_record(kube: &Kube, fullname: &str) -> Result<Option<Record>, ClusterError> {
-    let cm = Kind::by_name("ConfigMap").expect("known");
-    match kube.get(cm, &record::name(fullname)).await? {
-        None => Ok(None),
-        Some(j) => record::from_json(&j).map(Some).map_err(|e| {
-            ClusterError::Refused(format!(
-                "the instance record {} is damaged: {e}",
-                record::name(fullname)
-            ))
-        }),
-    }
-}
-
-/// The instance record of `release` in the namespace, found by label (so that a
-/// `fullnameOverride` does not matter).
-pub async fn find_record(kube: &Kube, release: &str) -> Result<Option<Record>, ClusterError> {
-    let cm = Kind::by_name("ConfigMap").expect("known");
-    let sel = format!("app.kubernetes.io/instance={release},app.kubernetes.io/managed-by=odoo-tui");
-    for j in kube.list(cm, &sel).await? {
-        let name = j["metadata"]["name"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
-        if name.ends_with("-odoo-tui") && j["data"]["release"].as_str() == Some(release) {
-            return record::from_json(&j).map(Some).map_err(|e| {
-                ClusterError::Refused(format!(
-                    "the instance record ConfigMap/{name} is damaged ({e}) — re-run `odoo-tui new {release} --yes` to rewrite it"
-                ))
-            });
-        }
-    }
-    Ok(None)
-}
-
-/// Write the instance record (server-side apply, like every object).
-pub async fn save_record(
-    kube: &Kube,
-    release: &str,
-    loaded: &Loaded,
-    rec: &Record,
-) -> Result<(), ClusterError> {
-    let creds = Credentials::default();
-    let input = RenderInput {
-        release,
-        namespace: &kube.namespace,
-        values: &loaded.values,
-        credentials: &creds,
-    };
-    let ctx = Ctx::new(&input).map_err(|e| ClusterError::Refused(e.to_string()))?;
-    let obj = record::to_object(&ctx, rec);
-    let cm = Kind::by_name("ConfigMap").expect("known");
-    kube.apply(cm, obj.name(), &obj.to_json(), true, false)
-        .await?;
-    Ok(())
-}
-
 async fn write_record(
     kube: &Kube,
     release: &str,
@@ -796,7 +715,7 @@ async fn write_record(
     outcome: &Outcome,
 ) -> Result<u64, ClusterError> {
     let d = Derived::new(release, &loaded.values);
-    let previous = read_record(kube, &d.fullname).await?;
+    let previous = record::read(kube, &d.fullname).await?;
     let values_now = record::without_credentials(&loaded.merged);
     let mut rec = previous.clone().unwrap_or_default();
     let unchanged = previous.as_ref().is_some_and(|p| p.values == values_now) && !outcome.changed();
@@ -819,6 +738,6 @@ async fn write_record(
     }
     rec.release = release.to_string();
     rec.values = values_now;
-    save_record(kube, release, loaded, &rec).await?;
+    record::save(kube, release, loaded, &rec).await?;
     Ok(rec.revision)
 }

@@ -9,6 +9,7 @@ use kube::api::{Api, DeleteParams, DynamicObject, ListParams, Patch, PatchParams
 use kube::config::{ExecInteractiveMode, KubeConfigOptions, Kubeconfig};
 use kube::{Client, Config};
 use serde_json::Value as Json;
+use tokio_util::sync::CancellationToken;
 
 use super::error::{ClusterError, Op};
 use super::kinds::Kind;
@@ -314,6 +315,48 @@ impl Kube {
             Err(e) if e.code() == Some(404) => Ok(()),
             Err(e) => Err(e),
         }
+    }
+
+    /// Delete, then wait until the object is gone (its finalizers and, unless `orphan`,
+    /// its dependents done). [`ClusterError::Cancelled`] on `cancel`,
+    /// [`ClusterError::Timeout`] after a minute.
+    pub async fn delete_and_wait(
+        &self,
+        kind: &Kind,
+        name: &str,
+        orphan: bool,
+        cancel: &CancellationToken,
+    ) -> Result<(), ClusterError> {
+        self.delete(kind, name, orphan).await?;
+        for _ in 0..300 {
+            if self.get(kind, name).await?.is_none() {
+                return Ok(());
+            }
+            tokio::select! {
+                _ = cancel.cancelled() => return Err(ClusterError::Cancelled),
+                _ = tokio::time::sleep(Duration::from_millis(200)) => {}
+            }
+        }
+        Err(ClusterError::Timeout(format!(
+            "{}/{name} was deleted but is still there after 60 s — delete it with kubectl and run again",
+            kind.kind
+        )))
+    }
+
+    /// Set a Deployment's replicas through its scale subresource (a transient change: the
+    /// next apply sets them back).
+    pub async fn scale_deployment(&self, name: &str, replicas: i32) -> Result<(), ClusterError> {
+        let op = Op::new(
+            "patch",
+            format!("deployments/{name}/scale"),
+            Some(&self.namespace),
+        );
+        let api: Api<k8s_openapi::api::apps::v1::Deployment> = self.typed();
+        let patch = serde_json::json!({ "spec": { "replicas": replicas } });
+        let (pp, patch) = (PatchParams::default(), Patch::Merge(&patch));
+        self.retry(&op, || api.patch_scale(name, &pp, &patch))
+            .await
+            .map(|_| ())
     }
 
     /// A typed API in our namespace.

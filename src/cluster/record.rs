@@ -9,7 +9,11 @@ use serde_json::Value as Json;
 
 pub use crate::status::{HistoryEntry, HistoryKind, HistoryResult};
 
-use crate::render::{Ctx, Object};
+use super::error::ClusterError;
+use super::kinds::Kind;
+use super::{Kube, managed_selector};
+use crate::render::{Credentials, Ctx, Object, RenderInput};
+use crate::values::Loaded;
 
 /// Value paths that hold credentials: blanked in the record.
 pub const CREDENTIAL_PATHS: &[&[&str]] = &[
@@ -101,6 +105,62 @@ pub fn from_json(cm: &Json) -> Result<Record, String> {
         revision: text("revision").trim().parse().unwrap_or(0),
         history,
     })
+}
+
+/// Read the instance record, if the instance exists.
+pub async fn read(kube: &Kube, fullname: &str) -> Result<Option<Record>, ClusterError> {
+    let cm = Kind::by_name("ConfigMap").expect("known");
+    match kube.get(cm, &name(fullname)).await? {
+        None => Ok(None),
+        Some(j) => from_json(&j).map(Some).map_err(|e| {
+            ClusterError::Refused(format!(
+                "the instance record {} is damaged: {e}",
+                name(fullname)
+            ))
+        }),
+    }
+}
+
+/// The instance record of `release` in the namespace, found by label (so that a
+/// `fullnameOverride` does not matter).
+pub async fn find(kube: &Kube, release: &str) -> Result<Option<Record>, ClusterError> {
+    let cm = Kind::by_name("ConfigMap").expect("known");
+    for j in kube.list(cm, &managed_selector(release)).await? {
+        let name = j["metadata"]["name"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        if name.ends_with("-odoo-tui") && j["data"]["release"].as_str() == Some(release) {
+            return from_json(&j).map(Some).map_err(|e| {
+                ClusterError::Refused(format!(
+                    "the instance record ConfigMap/{name} is damaged ({e}) — re-run `odoo-tui new {release} --yes` to rewrite it"
+                ))
+            });
+        }
+    }
+    Ok(None)
+}
+
+/// Write the instance record (server-side apply, like every object).
+pub async fn save(
+    kube: &Kube,
+    release: &str,
+    loaded: &Loaded,
+    rec: &Record,
+) -> Result<(), ClusterError> {
+    let creds = Credentials::default();
+    let input = RenderInput {
+        release,
+        namespace: &kube.namespace,
+        values: &loaded.values,
+        credentials: &creds,
+    };
+    let ctx = Ctx::new(&input).map_err(|e| ClusterError::Refused(e.to_string()))?;
+    let obj = to_object(&ctx, rec);
+    let cm = Kind::by_name("ConfigMap").expect("known");
+    kube.apply(cm, obj.name(), &obj.to_json(), true, false)
+        .await?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -1,30 +1,27 @@
-//! `odoo-tui open [NAME] [--port 8069]` (SPEC §1): forward a local port to the backend
-//! and print the URL, so Odoo can be used without an ingress.
+//! `odoo-tui open [NAME] [--port 8069]`: forward a local port to the backend and print
+//! the URL, so Odoo can be used without an ingress.
 //!
 //! Like `kubectl port-forward svc/<fullname>-backend`: the Service's `http` port resolves
-//! to a ready backend pod and its container port, and every local connection gets a
-//! port-forward stream of its own to that pod. A pod that goes away is replaced by
-//! another ready one for the next connections.
+//! to a ready backend pod and its container port (`instance::backend`), and every local
+//! connection gets a port-forward stream of its own to that pod. A pod that goes away is
+//! replaced by another ready one for the next connections.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use k8s_openapi::api::core::v1::Pod;
-use kube::api::ListParams;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Mutex;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
+use super::{Context, Error};
+use crate::cli::OpenArgs;
+use crate::cluster::Kube;
 use crate::cluster::error::Op;
-use crate::cluster::{Kube, Target};
-use crate::ops::{self, Failed};
-use crate::render::Derived;
-use crate::values;
+use crate::instance::{self, backend::Backend};
 
-/// The Service port when the instance record does not say (`backend.service.ports.http`).
-pub const DEFAULT_HTTP_PORT: u16 = 8069;
 /// How long a chosen pod is used before checking again that it is still ready.
 const RECHECK: Duration = Duration::from_secs(5);
 /// After the local side stops sending (a half-close; port-forward streams cannot pass it
@@ -32,127 +29,18 @@ const RECHECK: Duration = Duration::from_secs(5);
 const DRAIN_FIRST: Duration = Duration::from_secs(60);
 const DRAIN_IDLE: Duration = Duration::from_secs(2);
 
-/// The backend of one instance.
-#[derive(Debug, Clone)]
-pub struct Backend {
-    pub release: String,
-    pub namespace: String,
-    /// `<fullname>-backend`.
-    pub deployment: String,
-    /// The Service's `http` port (the container port named `http` unless the pod says otherwise).
-    pub http_port: u16,
-    /// Whether an instance record was found.
-    pub recorded: bool,
-}
-
-impl Backend {
-    pub fn selector(&self) -> String {
-        format!(
-            "app.kubernetes.io/instance={},app.kubernetes.io/component=backend",
-            self.release
-        )
-    }
-}
-
-/// The values recorded for `release`, if it has a record.
-async fn record_values(kube: &Kube, release: &str) -> Result<Option<serde_json::Value>, Failed> {
-    Ok(crate::cluster::apply::find_record(kube, release)
-        .await?
-        .map(|r| r.values))
-}
-
-/// Where the backend of `release` is: names and the HTTP port from the recorded values
-/// (defaults when there is no record).
-pub async fn backend(kube: &Kube, release: &str) -> Result<Backend, Failed> {
-    let recorded = record_values(kube, release).await?;
-    let loaded = match &recorded {
-        Some(v) => values::load_over_record(&format!("instance record of `{release}`"), v, &[])?,
-        None => values::load(&[])?,
-    };
-    let d = Derived::new(release, &loaded.values);
-    let http_port = u16::try_from(loaded.values.backend.service.ports.http)
-        .ok()
-        .filter(|p| *p > 0)
-        .unwrap_or(DEFAULT_HTTP_PORT);
-    Ok(Backend {
-        release: release.to_string(),
-        namespace: kube.namespace.clone(),
-        deployment: format!("{}-backend", d.fullname),
-        http_port,
-        recorded: recorded.is_some(),
-    })
-}
-
-fn is_ready(p: &Pod) -> bool {
-    p.metadata.deletion_timestamp.is_none()
-        && p.status.as_ref().is_some_and(|s| {
-            s.phase.as_deref() == Some("Running")
-                && s.conditions
-                    .iter()
-                    .flatten()
-                    .any(|c| c.type_ == "Ready" && c.status == "True")
-        })
-}
-
-/// The container port a Service's `targetPort: http` resolves to on this pod, else `port`.
-fn pod_port(p: &Pod, port: u16) -> u16 {
-    p.spec
-        .iter()
-        .flat_map(|s| &s.containers)
-        .flat_map(|c| c.ports.iter().flatten())
-        .find(|cp| cp.name.as_deref() == Some("http"))
-        .and_then(|cp| u16::try_from(cp.container_port).ok())
-        .unwrap_or(port)
-}
-
-/// A ready backend pod and the port to forward to, or an error naming the Deployment.
-pub async fn ready_pod(kube: &Kube, b: &Backend) -> Result<(String, u16), Failed> {
-    let op = Op::new("list", "pods", Some(&kube.namespace));
-    let lp = ListParams::default().labels(&b.selector());
-    let api = kube.typed::<Pod>();
-    let mut pods: Vec<Pod> = kube.retry(&op, || api.list(&lp)).await?.items;
-    pods.sort_by(|a, b| a.metadata.name.cmp(&b.metadata.name));
-    if let Some(p) = pods.iter().find(|p| is_ready(p)) {
-        let name = p.metadata.name.clone().unwrap_or_default();
-        return Ok((name, pod_port(p, b.http_port)));
-    }
-    let message = if pods.is_empty() && !b.recorded {
-        format!(
-            "no odoo-tui instance `{}` in namespace `{}` — create it with `odoo-tui new {}`, or pick the namespace with -n",
-            b.release, b.namespace, b.release
-        )
-    } else if pods.is_empty() {
-        format!(
-            "Deployment/{} in namespace `{}` has no pods — see `odoo-tui status {}`",
-            b.deployment, b.namespace, b.release
-        )
-    } else {
-        format!(
-            "no pod of Deployment/{} in namespace `{}` is ready ({} not ready) — see `odoo-tui status {}`",
-            b.deployment,
-            b.namespace,
-            pods.len(),
-            b.release
-        )
-    };
-    Err(Failed { code: 1, message })
-}
-
 /// Listen on 127.0.0.1:`port`; a busy port says how to pick another.
-pub async fn bind(port: u16, release: &str) -> Result<TcpListener, Failed> {
+async fn bind(port: u16, release: &str) -> Result<TcpListener, Error> {
     TcpListener::bind(("127.0.0.1", port)).await.map_err(|e| {
         let why = if e.kind() == std::io::ErrorKind::AddrInUse {
             format!("port {port} on 127.0.0.1 is already in use")
         } else {
             format!("cannot listen on 127.0.0.1:{port}: {e}")
         };
-        Failed {
-            code: 1,
-            message: format!(
-                "{why} — pick another with --port, e.g. `odoo-tui open {release} --port {}`",
-                port.checked_add(1).filter(|p| *p > 1024).unwrap_or(18069)
-            ),
-        }
+        Error::failure(format!(
+            "{why} — pick another with --port, e.g. `odoo-tui open {release} --port {}`",
+            port.checked_add(1).filter(|p| *p > 1024).unwrap_or(18069)
+        ))
     })
 }
 
@@ -166,13 +54,13 @@ struct Chooser {
 }
 
 impl Chooser {
-    async fn pick(&mut self) -> Result<(String, u16), Failed> {
+    async fn pick(&mut self) -> Result<(String, u16), instance::Error> {
         if let Some((pod, port, at)) = &self.current
             && at.elapsed() < RECHECK
         {
             return Ok((pod.clone(), *port));
         }
-        let (pod, port) = ready_pod(&self.kube, &self.backend).await?;
+        let (pod, port) = instance::backend::ready_pod(&self.kube, &self.backend).await?;
         if self.last.as_ref().is_some_and(|old| *old != pod) {
             eprintln!("forwarding new connections to pod {pod}");
         }
@@ -188,16 +76,18 @@ impl Chooser {
     }
 }
 
-/// `odoo-tui open`: runs until `cancel` (Ctrl-C), then returns Ok.
-pub async fn open(
-    target: &Target,
-    name: Option<String>,
-    port: u16,
-    cancel: CancellationToken,
-) -> Result<(), Failed> {
-    let kube = Kube::connect(target).await?;
-    let release = ops::resolve_name(&kube, name).await?;
-    let backend = backend(&kube, &release).await?;
+pub fn run(ctx: &Context, a: OpenArgs) -> Result<(), Error> {
+    ctx.block_on(Some("stopping the port-forward"), |cancel| {
+        open(ctx, a, cancel)
+    })
+}
+
+/// Runs until `cancel` (Ctrl-C), then returns Ok.
+async fn open(ctx: &Context, a: OpenArgs, cancel: CancellationToken) -> Result<(), Error> {
+    let port = a.port;
+    let kube = ctx.connect().await?;
+    let release = instance::resolve_name(&kube, a.name).await?;
+    let backend = instance::backend::locate(&kube, &release).await?;
     let mut chooser = Chooser {
         kube: kube.clone(),
         backend,
@@ -245,7 +135,7 @@ async fn connection(kube: Kube, chooser: Arc<Mutex<Chooser>>, conn: TcpStream) {
             Ok(p) => p,
             Err(e) => {
                 // The browser sees the connection close; the terminal says why.
-                eprintln!("cannot forward a connection: {}", e.message);
+                eprintln!("cannot forward a connection: {e}");
                 return;
             }
         };

@@ -1,5 +1,5 @@
 //! The live views: watchers feeding the dashboard (`status`, and `new` on a terminal),
-//! log streaming on request, and the line-per-change mode for `status --plain`.
+//! log streaming on request, and the line-per-change mode of `status --plain`.
 
 use std::io::Write;
 
@@ -140,10 +140,15 @@ impl Drop for Actions {
 }
 
 /// `odoo-tui status` on a terminal: the full-screen dashboard until q.
-pub async fn dashboard(kube: &Kube, release: &str, record: Option<Record>) -> std::io::Result<()> {
+pub async fn dashboard(
+    kube: &Kube,
+    release: &str,
+    record: Option<Record>,
+    no_color: bool,
+) -> std::io::Result<()> {
     let (tx, mut rx) = mpsc::channel(64);
     let mut state = AppState::new(header(kube, release, record.as_ref()), crate::time::now());
-    state.no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    state.no_color = no_color;
     if let Some(r) = &record {
         let _ = tx
             .send(Msg::Record {
@@ -159,8 +164,8 @@ pub async fn dashboard(kube: &Kube, release: &str, record: Option<Record>) -> st
     result.map(|_| ())
 }
 
-/// `odoo-tui status --plain` (or a non-terminal with follow): one line per change until
-/// Ctrl-C, or until ready when `until_ready`.
+/// `odoo-tui status --plain`: one line per change (text, or JSON lines with `json`) on
+/// stdout until Ctrl-C.
 pub async fn follow_lines(kube: &Kube, release: &str, json: bool, cancel: CancellationToken) {
     let mut w = InstanceWatch::start(kube, release);
     w.ready().await;

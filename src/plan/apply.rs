@@ -1,5 +1,5 @@
 //! The pure half of applying: waves, ownership, Job re-creation, prune selection and
-//! readable diffs. No IO here; `apply.rs` does the calls.
+//! readable diffs. No IO here; `cluster/apply.rs` does the calls.
 
 use std::collections::BTreeSet;
 
@@ -52,7 +52,8 @@ const WAVES: [(&str, WaitFor); 8] = [
     ),
 ];
 
-/// Split rendered objects into the waves of SPEC §5, dropping empty ones.
+/// Split rendered objects into waves (see docs/ARCHITECTURE.md, "The apply engine"),
+/// dropping empty ones.
 pub fn waves(objects: &[Object]) -> Vec<Wave> {
     let mut out: Vec<Wave> = WAVES
         .iter()

@@ -1,0 +1,91 @@
+//! `odoo-tui backup [NAME]`: the backup Job on demand (pg_dump to the bucket, or to a PVC
+//! without S3); prints where the dump went and records it in the instance's history.
+
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+use tokio_util::sync::CancellationToken;
+
+use super::{Context, Error, FINISHING};
+use crate::cli::BackupArgs;
+use crate::cluster::record::{HistoryEntry, HistoryKind, HistoryResult};
+use crate::cluster::watch::InstanceWatch;
+use crate::instance::backup::BackupEnd;
+use crate::instance::job::JobRunner;
+use crate::instance::{self, Reporter};
+use crate::render::ops_parts::BackupTarget;
+use crate::render::{Credentials, Ctx, RenderInput};
+use crate::status::Component;
+
+pub fn run(ctx: &Context, a: BackupArgs) -> Result<(), Error> {
+    ctx.block_on(Some(FINISHING), |cancel| backup(ctx, a, cancel))
+}
+
+/// Where a backup went, or the command error its end means.
+pub fn outcome(end: Result<BackupEnd, instance::Error>) -> Result<BackupTarget, Error> {
+    match end? {
+        BackupEnd::Written(t) => Ok(t),
+        BackupEnd::Failed(message) => Err(Error::not_ready(message)),
+        BackupEnd::Cancelled { job } => Err(Error::cancelled(format!(
+            "cancelled: the backup Job/{job} was deleted"
+        ))),
+    }
+}
+
+/// The first line of an error, for the history.
+pub fn first_line(e: &Error) -> String {
+    e.to_string().lines().next().unwrap_or_default().to_string()
+}
+
+async fn backup(ctx: &Context, a: BackupArgs, cancel: CancellationToken) -> Result<(), Error> {
+    let kube = ctx.connect().await?;
+    let name = instance::resolve_name(&kube, a.name).await?;
+    let (loaded, rec) = instance::values::recorded(&kube, &name, &[]).await?;
+    if !loaded.values.backup.enabled {
+        return Err(Error::usage(format!(
+            "backups are switched off for `{name}` (backup.enabled=false) — turn them on with `odoo-tui new {name} --yes --set backup.enabled=true`"
+        )));
+    }
+    let creds = Credentials::default();
+    let input = RenderInput {
+        release: &name,
+        namespace: &kube.namespace,
+        values: &loaded.values,
+        credentials: &creds,
+    };
+    let rc = Ctx::new(&input)?;
+    let started = crate::time::now();
+    let deadline = Instant::now()
+        + Duration::from_secs(loaded.values.backup.active_deadline_seconds.max(1) as u64 + 120);
+    let mut w = InstanceWatch::start(&kube, &name);
+    w.ready().await;
+    let keep_waiting = |job: &str| ctx.keep_waiting(job);
+    let runner = JobRunner {
+        kube: &kube,
+        release: &name,
+        component: Component::Backup,
+        deadline,
+        cancel: &cancel,
+        keep_waiting: &keep_waiting,
+        report: Reporter::default(),
+    };
+    let result = outcome(instance::backup::run(&runner, &mut w, &rc, rec.revision, started).await);
+    let entry = HistoryEntry {
+        time: started,
+        kind: HistoryKind::Backup,
+        modules: vec![],
+        image: None,
+        backup_location: result.as_ref().ok().map(BackupTarget::location),
+        result: if result.is_ok() {
+            HistoryResult::Succeeded
+        } else {
+            HistoryResult::Failed
+        },
+        revision: rec.revision,
+        detail: result.as_ref().err().map(first_line),
+    };
+    instance::record::append_history(&kube, &name, &loaded, started, entry, None).await?;
+    let t = result?;
+    let _ = writeln!(std::io::stdout().lock(), "{}", t.location());
+    Ok(())
+}

@@ -1,0 +1,92 @@
+//! Applying an instance with its progress shown: as lines (text or JSON) on stderr, or
+//! with the dashboard on screen while the waves roll out.
+
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use super::{Reporter, live};
+use crate::cluster::Kube;
+use crate::cluster::apply::{self, ApplyError, Options, Outcome, Progress};
+use crate::tui::{self, Action, AppState, Msg};
+use crate::values::Loaded;
+
+/// Apply `loaded` as instance `release`, reporting progress as lines.
+pub async fn with_lines(
+    kube: &Kube,
+    release: &str,
+    loaded: &Loaded,
+    opts: &Options,
+    report: Reporter,
+    cancel: &CancellationToken,
+) -> Result<Outcome, ApplyError> {
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let printer = tokio::spawn(async move {
+        let mut last = None;
+        while let Some(p) = rx.recv().await {
+            report.progress(&p, &mut last);
+        }
+    });
+    let result = apply::run(kube, release, loaded, opts, &tx, cancel).await;
+    drop(tx);
+    let _ = printer.await;
+    result
+}
+
+/// Apply with the dashboard on screen; it closes when the rollout is ready or fails
+/// (or on q, which cancels), then what remains (prune, record) is printed as lines.
+pub async fn with_dashboard(
+    kube: &Kube,
+    release: &str,
+    loaded: &Loaded,
+    opts: &Options,
+    no_color: bool,
+    cancel: CancellationToken,
+) -> Result<Outcome, ApplyError> {
+    let (ptx, mut prx) = mpsc::unbounded_channel();
+    let (mtx, mut mrx) = mpsc::channel::<Msg>(64);
+    let engine = {
+        let (kube, release, loaded, opts, cancel) = (
+            kube.clone(),
+            release.to_string(),
+            loaded.clone(),
+            opts.clone(),
+            cancel.clone(),
+        );
+        tokio::spawn(
+            async move { apply::run(&kube, &release, &loaded, &opts, &ptx, &cancel).await },
+        )
+    };
+    let forward = tokio::spawn(async move {
+        let mut lines = Vec::new();
+        while let Some(p) = prx.recv().await {
+            match p {
+                Progress::Status(st) => {
+                    if mtx.send(Msg::Status(st)).await.is_err() {
+                        break;
+                    }
+                }
+                other => lines.push(other),
+            }
+        }
+        lines
+    });
+    let mut state = AppState::new(live::header(kube, release, None), crate::time::now());
+    state.operation = Some(format!("new {release}"));
+    state.finish_when_done = true;
+    state.no_color = no_color;
+    let mut actions = live::Actions::new(kube, mpsc::channel(1).0);
+    let ended = tui::run_terminal(&mut state, &mut mrx, |a| actions.handle(a)).await;
+    if matches!(ended, Ok(Some(Action::Quit)) | Err(_)) {
+        cancel.cancel();
+    }
+    drop(mrx);
+    let result = engine.await.unwrap_or(Err(ApplyError::Cancelled));
+    let report = Reporter::new(false);
+    let mut last = None;
+    for p in forward.await.unwrap_or_default() {
+        if matches!(p, Progress::Object { .. } | Progress::Done { .. }) {
+            report.progress(&p, &mut last);
+        }
+    }
+    result
+}

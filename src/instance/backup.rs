@@ -1,0 +1,65 @@
+//! Taking a backup of an instance: the backup Job (and its PVC when there is no S3),
+//! run and followed like any Job. Used by `backup` and, first, by `upgrade`.
+
+use super::Error;
+use super::job::{JobEnd, JobRunner};
+use crate::cluster::kinds::Kind;
+use crate::cluster::watch::InstanceWatch;
+use crate::plan;
+use crate::render::Ctx;
+use crate::render::ops_parts::{BackupTarget, backup_job};
+
+/// How a backup ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BackupEnd {
+    /// The dump is there.
+    Written(BackupTarget),
+    /// The Job failed: the message says why, with the log tail and the next step.
+    Failed(String),
+    /// Aborted after Ctrl-C: the Job was deleted.
+    Cancelled { job: String },
+}
+
+/// Run the backup Job of the instance `ctx` renders, for record revision `revision`, at
+/// unix time `now` (which names the dump).
+pub async fn run(
+    runner: &JobRunner<'_>,
+    watch: &mut InstanceWatch,
+    ctx: &Ctx<'_>,
+    revision: u64,
+    now: i64,
+) -> Result<BackupEnd, Error> {
+    let b = backup_job(ctx, revision, now);
+    let kube = runner.kube;
+    if let Some(pvc) = &b.pvc {
+        let kind = Kind::by_name(pvc.kind()).expect("known");
+        if kube.get(kind, pvc.name()).await?.is_none() {
+            kube.apply(kind, pvc.name(), &pvc.to_json(), true, false)
+                .await?;
+            runner.report.step(&format!(
+                "PersistentVolumeClaim/{} created for backups",
+                pvc.name()
+            ));
+        }
+    }
+    runner.report.step(&format!(
+        "backing up database `{}` to {}",
+        ctx.d.db_name,
+        b.target.location()
+    ));
+    let run = runner.run(watch, &b.job).await?;
+    Ok(match run.end {
+        JobEnd::Succeeded => {
+            runner
+                .report
+                .step(&format!("backup written: {}", b.target.location()));
+            BackupEnd::Written(b.target)
+        }
+        JobEnd::Failed { reason, next } => {
+            BackupEnd::Failed(plan::backup::failure_message(&reason, &run.lines, &next))
+        }
+        JobEnd::Cancelled => BackupEnd::Cancelled {
+            job: b.job.name().to_string(),
+        },
+    })
+}

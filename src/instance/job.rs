@@ -1,0 +1,292 @@
+//! Running one Job of an instance (backup, upgrade): create it (replacing a finished one
+//! of the same name), follow the log of every container as it starts, and wait for it to
+//! complete, fail, hit a terminal pod failure, time out, or be cancelled.
+
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+use futures::{AsyncBufReadExt, StreamExt};
+use k8s_openapi::api::batch::v1::Job;
+use k8s_openapi::api::core::v1::Pod;
+use kube::api::{ListParams, LogParams};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use super::{Error, Reporter};
+use crate::cluster::kinds::Kind;
+use crate::cluster::watch::InstanceWatch;
+use crate::cluster::{Kube, instance_selector};
+use crate::render::Object;
+use crate::status::{self, Component};
+
+/// How a Job ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JobEnd {
+    Succeeded,
+    /// Failed, with the reason and what to do next.
+    Failed {
+        reason: String,
+        next: String,
+    },
+    /// Ctrl-C, and the user chose to abort: the Job was deleted.
+    Cancelled,
+}
+
+/// A finished run: how it ended and every log line seen.
+#[derive(Debug, Clone)]
+pub struct JobRun {
+    pub end: JobEnd,
+    pub lines: Vec<String>,
+}
+
+/// Runs Jobs of one instance, reporting steps and log lines.
+pub struct JobRunner<'a> {
+    pub kube: &'a Kube,
+    pub release: &'a str,
+    /// The component the Job belongs to (its log lines are labelled with it).
+    pub component: Component,
+    /// When to give up (the Job is then deleted).
+    pub deadline: Instant,
+    pub cancel: &'a CancellationToken,
+    /// Asked after Ctrl-C with the Job's name: `true` keeps waiting, `false` aborts.
+    pub keep_waiting: &'a dyn Fn(&str) -> bool,
+    pub report: Reporter,
+}
+
+fn kind_of(o: &Object) -> &'static Kind {
+    Kind::by_name(o.kind()).expect("every rendered kind is known")
+}
+
+fn owned_by(pod: &Pod, job: &str) -> bool {
+    pod.metadata
+        .owner_references
+        .iter()
+        .flatten()
+        .any(|o| o.kind == "Job" && o.name == job)
+        || pod
+            .metadata
+            .labels
+            .as_ref()
+            .and_then(|l| l.get("job-name"))
+            .is_some_and(|n| n == job)
+}
+
+fn job_condition(job: &Job, kind: &str) -> Option<(String, String)> {
+    job.status
+        .as_ref()?
+        .conditions
+        .as_ref()?
+        .iter()
+        .find(|c| c.type_ == kind && c.status == "True")
+        .map(|c| {
+            (
+                c.reason.clone().unwrap_or_else(|| kind.to_string()),
+                c.message.clone().unwrap_or_default(),
+            )
+        })
+}
+
+/// Start following a container's log; lines go to `tx`.
+fn follow(
+    kube: &Kube,
+    pod: String,
+    container: String,
+    tx: mpsc::UnboundedSender<String>,
+) -> tokio::task::JoinHandle<()> {
+    let api: kube::Api<Pod> = kube.typed();
+    tokio::spawn(async move {
+        let lp = LogParams {
+            container: Some(container),
+            follow: true,
+            ..Default::default()
+        };
+        let Ok(stream) = api.log_stream(&pod, &lp).await else {
+            return;
+        };
+        let mut lines = stream.lines();
+        while let Some(Ok(l)) = lines.next().await {
+            if tx.send(l).is_err() {
+                return;
+            }
+        }
+    })
+}
+
+/// Init containers first, then the containers, in order.
+fn container_names(pod: &Pod) -> Vec<String> {
+    pod.spec
+        .iter()
+        .flat_map(|s| {
+            s.init_containers
+                .iter()
+                .flatten()
+                .chain(s.containers.iter())
+        })
+        .map(|k| k.name.clone())
+        .collect()
+}
+
+/// Whether the container `name` of the pod has started (running or ended).
+fn started(pod: &Pod, name: &str) -> bool {
+    pod.status
+        .iter()
+        .flat_map(|s| {
+            s.init_container_statuses
+                .iter()
+                .flatten()
+                .chain(s.container_statuses.iter().flatten())
+        })
+        .any(|cs| {
+            cs.name == name
+                && cs
+                    .state
+                    .as_ref()
+                    .is_some_and(|s| s.running.is_some() || s.terminated.is_some())
+        })
+}
+
+impl JobRunner<'_> {
+    /// Create `job` (replacing a finished one of the same name), stream its log, and wait
+    /// for its end. `watch` watches the instance.
+    pub async fn run(&self, watch: &mut InstanceWatch, job: &Object) -> Result<JobRun, Error> {
+        let name = job.name().to_string();
+        let label = self.component.label();
+        let kind = kind_of(job);
+        if self.kube.get(kind, &name).await?.is_some() {
+            self.report.step(&format!(
+                "Job/{name} exists from an earlier run: replacing it"
+            ));
+            self.kube
+                .delete_and_wait(kind, &name, false, &CancellationToken::new())
+                .await?;
+        }
+        let created = self
+            .kube
+            .apply(kind, &name, &job.to_json(), true, false)
+            .await?;
+        let uid = created["metadata"]["uid"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        self.report.step(&format!("Job/{name} created"));
+
+        let (tx, mut rx) = mpsc::unbounded_channel::<String>();
+        let mut followed: BTreeSet<(String, String)> = BTreeSet::new();
+        let mut followers = Vec::new();
+        let mut lines: Vec<String> = Vec::new();
+        let mut ignore_cancel = false;
+        let on_line = |l: String, lines: &mut Vec<String>| {
+            self.report.log(label, &l);
+            lines.push(l);
+        };
+        let end = loop {
+            let snap = watch.snapshot(crate::time::now());
+            let this_job = snap
+                .jobs
+                .iter()
+                .find(|j| {
+                    j.metadata.name.as_deref() == Some(&name)
+                        && j.metadata.uid.as_deref() == Some(&uid)
+                })
+                .cloned();
+            // Follow every container of the Job's pods once it has started.
+            for pod in snap.pods.iter().filter(|p| owned_by(p, &name)) {
+                let pod_name = pod.metadata.name.clone().unwrap_or_default();
+                for cname in container_names(pod) {
+                    let key = (pod_name.clone(), cname.clone());
+                    if !followed.contains(&key) && started(pod, &cname) {
+                        followed.insert(key);
+                        followers.push(follow(self.kube, pod_name.clone(), cname, tx.clone()));
+                    }
+                }
+            }
+            if let Some(j) = &this_job {
+                if job_condition(j, "Complete").is_some() {
+                    break JobEnd::Succeeded;
+                }
+                if let Some((reason, message)) = job_condition(j, "Failed") {
+                    let next = match reason.as_str() {
+                        "DeadlineExceeded" => format!(
+                            "the Job ran longer than its activeDeadlineSeconds — raise {}",
+                            if self.component == Component::Backup {
+                                "backup.activeDeadlineSeconds"
+                            } else {
+                                "backend.autoUpgrade.activeDeadlineSeconds"
+                            }
+                        ),
+                        _ => "read the log lines above for the cause".to_string(),
+                    };
+                    break JobEnd::Failed {
+                        reason: format!("Job/{name} failed: {reason} — {message}"),
+                        next,
+                    };
+                }
+                // Terminal pod failures (image pull, config errors) never heal by waiting.
+                let mut s = snap.clone();
+                s.jobs = vec![j.clone()];
+                s.pods.retain(|p| owned_by(p, &name));
+                s.expected = vec![self.component];
+                let st = status::instance_status(&s);
+                if let Some(f) = st
+                    .component(self.component)
+                    .and_then(|cs| cs.failure.as_ref())
+                    .filter(|f| f.terminal)
+                {
+                    let _ = self.kube.delete(kind, &name, false).await;
+                    break JobEnd::Failed {
+                        reason: format!("{}: {} on {} — {}", label, f.reason, f.object, f.detail),
+                        next: f.next_step.clone(),
+                    };
+                }
+            }
+            let Some(left) = self.deadline.checked_duration_since(Instant::now()) else {
+                let _ = self.kube.delete(kind, &name, false).await;
+                break JobEnd::Failed {
+                    reason: format!("timed out waiting for Job/{name} (it was deleted)"),
+                    next: "raise --timeout, or look at the log lines above".into(),
+                };
+            };
+            tokio::select! {
+                _ = self.cancel.cancelled(), if !ignore_cancel => {
+                    let keep = tokio::task::block_in_place(|| (self.keep_waiting)(&name));
+                    if keep {
+                        ignore_cancel = true;
+                        self.report.step(&format!("still waiting for Job/{name} (Ctrl-C again stops odoo-tui at once)"));
+                    } else {
+                        self.report.step(&format!("aborting: deleting Job/{name}"));
+                        let _ = self.kube.delete(kind, &name, false).await;
+                        break JobEnd::Cancelled;
+                    }
+                }
+                Some(l) = rx.recv() => on_line(l, &mut lines),
+                _ = watch.changed() => {}
+                _ = tokio::time::sleep(left.min(Duration::from_secs(1))) => {}
+            }
+        };
+        // Containers that ended between two watch events were not followed yet: read
+        // their logs now (listed, so that a pod the watch has not shown yet counts too).
+        let lp = ListParams::default().labels(&instance_selector(self.release));
+        if let Ok(pods) = self.kube.typed::<Pod>().list(&lp).await {
+            for pod in pods.items.iter().filter(|p| owned_by(p, &name)) {
+                let pod_name = pod.metadata.name.clone().unwrap_or_default();
+                for cname in container_names(pod) {
+                    if followed.insert((pod_name.clone(), cname.clone())) {
+                        followers.push(follow(self.kube, pod_name.clone(), cname, tx.clone()));
+                    }
+                }
+            }
+        }
+        // Let the log streams finish (they end with their containers), briefly.
+        drop(tx);
+        let drain = async {
+            while let Some(l) = rx.recv().await {
+                on_line(l, &mut lines);
+            }
+        };
+        let _ = tokio::time::timeout(Duration::from_secs(3), drain).await;
+        for f in followers {
+            f.abort();
+        }
+        Ok(JobRun { end, lines })
+    }
+}

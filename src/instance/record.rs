@@ -1,0 +1,58 @@
+//! The instance record as commands use it: find it, require it, append to its history.
+//! Its format and the calls that read and write it are `cluster::record`.
+
+use super::Error;
+use crate::cluster::Kube;
+use crate::cluster::record::{self, HistoryEntry, HistoryKind, Record};
+use crate::values::Loaded;
+
+/// The record of `release` in the namespace, if there is one.
+pub async fn find(kube: &Kube, release: &str) -> Result<Option<Record>, Error> {
+    Ok(record::find(kube, release).await?)
+}
+
+/// The record of `release`; an error naming the fix when there is none.
+pub async fn require(kube: &Kube, release: &str) -> Result<Record, Error> {
+    find(kube, release).await?.ok_or_else(|| Error::NotFound {
+        name: release.to_string(),
+        namespace: kube.namespace.clone(),
+    })
+}
+
+/// Append `entry` to the record of `release`, dropping the `update` entries written since
+/// `started` by the rollout of this same run (which `entry` replaces); `revision` raises
+/// the record's revision. Nothing happens when the instance has no record.
+pub async fn append_history(
+    kube: &Kube,
+    release: &str,
+    loaded: &Loaded,
+    started: i64,
+    entry: HistoryEntry,
+    revision: Option<u64>,
+) -> Result<(), Error> {
+    let Some(mut rec) = find(kube, release).await? else {
+        return Ok(());
+    };
+    while rec
+        .history
+        .last()
+        .is_some_and(|e| e.kind == HistoryKind::Update && e.time >= started)
+    {
+        rec.history.pop();
+    }
+    if let Some(r) = revision {
+        rec.revision = rec.revision.max(r);
+    }
+    rec.history.push(entry);
+    record::save(kube, release, loaded, &rec).await?;
+    Ok(())
+}
+
+/// The "history" section `status` prints (empty when there is none or the record cannot
+/// be read: the status itself matters more).
+pub async fn history_section(kube: &Kube, release: &str) -> Vec<String> {
+    match find(kube, release).await {
+        Ok(Some(rec)) => crate::plan::history::history_section(&rec.history),
+        _ => vec![],
+    }
+}
