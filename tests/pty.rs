@@ -496,3 +496,28 @@ fn the_wizard_creates_missing_secrets_from_hidden_prompts_and_the_apply_finds_th
         "{screen}"
     );
 }
+
+/// While `new` shows its dashboard, Enter on a component follows its pod's log.
+#[test]
+fn new_in_a_terminal_follows_a_pods_log_on_enter() {
+    // PostgreSQL takes a minute to become ready (scenario time × 0.02), and says so.
+    let scenario = Scenario::from_yaml(
+        "pods:\n  - selector: {app.kubernetes.io/component: postgresql}\n    readyAfterSeconds: 3000\n    logs: [\"waiting for the checkpoint to finish\"]\n",
+    )
+    .unwrap();
+    let (_server, dir) = server(scenario);
+    let mut s = Screen::spawn(
+        dir.path(),
+        &["new", "acme", "--preset", "local-dev", "--yes"],
+        100,
+        30,
+    );
+    s.wait_for("> postgresql", 30);
+    s.wait_for("acme-postgresql-0", 30);
+    s.keys("\r");
+    s.wait_for("Logs · pod/acme-postgresql-0", 5);
+    s.wait_for("waiting for the checkpoint to finish", 10);
+    // q leaves the view and cancels the rollout: nothing more is applied.
+    s.keys("q");
+    assert_eq!(s.exit_code(30), 130, "screen:\n{}", s.text());
+}

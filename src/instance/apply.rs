@@ -56,16 +56,24 @@ pub async fn with_dashboard(
             async move { apply::run(&kube, &release, &loaded, &opts, &ptx, &cancel).await },
         )
     };
+    // The dashboard's own requests (a pod's log) come back on `ltx`. Both are passed on
+    // while the engine runs; once it is done, dropping `mtx` tells the view so.
+    let (ltx, mut lrx) = mpsc::channel::<Msg>(64);
     let forward = tokio::spawn(async move {
         let mut lines = Vec::new();
-        while let Some(p) = prx.recv().await {
-            match p {
-                Progress::Status(st) => {
-                    if mtx.send(Msg::Status(st)).await.is_err() {
-                        break;
+        let mut view_open = true;
+        loop {
+            tokio::select! {
+                p = prx.recv() => match p {
+                    Some(Progress::Status(st)) => {
+                        view_open = view_open && mtx.send(Msg::Status(st)).await.is_ok();
                     }
+                    Some(other) => lines.push(other),
+                    None => break,
+                },
+                Some(m) = lrx.recv(), if view_open => {
+                    view_open = mtx.send(m).await.is_ok();
                 }
-                other => lines.push(other),
             }
         }
         lines
@@ -74,7 +82,7 @@ pub async fn with_dashboard(
     state.operation = Some(format!("new {release}"));
     state.finish_when_done = true;
     state.no_color = no_color;
-    let mut actions = live::Actions::new(kube, mpsc::channel(1).0);
+    let mut actions = live::Actions::new(kube, ltx);
     let ended = tui::run_terminal(&mut state, &mut mrx, |a| actions.handle(a)).await;
     if matches!(ended, Ok(Some(Action::Quit)) | Err(_)) {
         cancel.cancel();
