@@ -521,3 +521,30 @@ fn new_in_a_terminal_follows_a_pods_log_on_enter() {
     s.keys("q");
     assert_eq!(s.exit_code(30), 130, "screen:\n{}", s.text());
 }
+
+/// `status --plain -o json` on a terminal prints JSON lines, as it does in a pipe.
+#[test]
+fn status_plain_json_on_a_terminal_prints_json_lines() {
+    let (_server, dir) = server(Scenario::default());
+    install(
+        dir.path(),
+        &["new", "acme", "--preset", "local-dev", "--yes"],
+    );
+    let mut s = Screen::spawn(
+        dir.path(),
+        &["status", "acme", "--plain", "-o", "json"],
+        160,
+        30,
+    );
+    let t = s.wait_for("\"state\":\"ready\"", 20);
+    let lines: Vec<&str> = t.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    assert!(!lines.is_empty());
+    for l in &lines {
+        assert!(
+            serde_json::from_str::<serde_json::Value>(l).is_ok(),
+            "not a JSON line: {l}\n{t}"
+        );
+    }
+    s.keys("\x03");
+    assert_eq!(s.exit_code(10), 0, "screen:\n{}", s.text());
+}

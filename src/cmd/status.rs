@@ -14,7 +14,9 @@ use crate::{plain, status};
 
 pub fn run(ctx: &Context, a: StatusArgs) -> Result<(), Error> {
     let terminal = ctx.stdout_tty && ctx.stdin_tty;
-    if a.once || !terminal || (a.output != TableFormat::Table && !ctx.plain) {
+    // Lines follow the changes as text, or as JSON lines with -o json; YAML has no lines.
+    let lines = ctx.plain && a.output != TableFormat::Yaml;
+    if a.once || !terminal || (a.output != TableFormat::Table && !lines) {
         ctx.block_on(None, |_| once(ctx, a))
     } else {
         ctx.block_on(Some(FINISHING), |cancel| follow(ctx, a, cancel))
@@ -63,7 +65,7 @@ async fn follow(ctx: &Context, a: StatusArgs, cancel: CancellationToken) -> Resu
     let kube = Kube::connect(&target).await?;
     let name = instance::resolve_name(&kube, a.name).await?;
     if ctx.plain {
-        live::follow_lines(&kube, &name, false, cancel).await;
+        live::follow_lines(&kube, &name, a.output == TableFormat::Json, cancel).await;
         return Ok(());
     }
     let record = instance::record::find(&kube, &name).await?;
