@@ -282,6 +282,49 @@ fn all_modules_without_update_list_or_backup() {
     );
 }
 
+/// The revisions an output names, as text (`revision 2`) or JSON (`"revision":2`).
+fn revisions(out: &str) -> Vec<u64> {
+    let mut found = Vec::new();
+    for marker in ["revision ", "\"revision\":"] {
+        for (i, _) in out.match_indices(marker) {
+            let digits: String = out[i + marker.len()..]
+                .chars()
+                .take_while(char::is_ascii_digit)
+                .collect();
+            if let Ok(n) = digits.parse() {
+                found.push(n);
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn one_upgrade_run_names_one_revision() {
+    let env = Env::new();
+    env.install(&[]);
+    for output in ["plain", "json"] {
+        let o = env.ok(&[
+            "upgrade",
+            "--modules",
+            "sale",
+            "--no-backup",
+            "--yes",
+            "-o",
+            output,
+        ]);
+        let out = text(&o);
+        let (_, history) = env.record();
+        let recorded = history.last().unwrap()["revision"].as_u64().unwrap();
+        let named = revisions(&out);
+        assert!(!named.is_empty(), "{out}");
+        assert!(
+            named.iter().all(|r| *r == recorded),
+            "{output}: revisions {named:?}, recorded {recorded}:\n{out}"
+        );
+    }
+}
+
 #[test]
 fn backup_without_s3_goes_to_a_pvc_and_is_recorded() {
     let env = Env::new();

@@ -32,6 +32,10 @@ pub struct Options {
     /// Passwords typed by the user (wizard): used instead of generated ones for a new
     /// instance; never replace stored ones.
     pub typed: Credentials,
+    /// The revision to record, without a history entry of the apply's own: the caller
+    /// records its operation (an upgrade). `None`: the next revision when something
+    /// changed, with an install or update entry.
+    pub revision: Option<u64>,
 }
 
 /// What happened to one object.
@@ -251,7 +255,7 @@ pub async fn run(
     for (key, _) in prune(kube, release, &objects, &d, tx).await? {
         outcome.changes.push((key, Change::Pruned));
     }
-    outcome.revision = write_record(kube, release, loaded, &outcome).await?;
+    outcome.revision = write_record(kube, release, loaded, &outcome, opts.revision).await?;
     send(
         tx,
         Progress::Done {
@@ -713,13 +717,16 @@ async fn write_record(
     release: &str,
     loaded: &Loaded,
     outcome: &Outcome,
+    revision: Option<u64>,
 ) -> Result<u64, ClusterError> {
     let d = Derived::new(release, &loaded.values);
     let previous = record::read(kube, &d.fullname).await?;
     let values_now = record::without_credentials(&loaded.merged);
     let mut rec = previous.clone().unwrap_or_default();
     let unchanged = previous.as_ref().is_some_and(|p| p.values == values_now) && !outcome.changed();
-    if !unchanged {
+    if let Some(r) = revision {
+        rec.revision = r;
+    } else if !unchanged {
         rec.revision += 1;
         rec.history.push(HistoryEntry {
             time: crate::time::now(),

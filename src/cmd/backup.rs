@@ -84,7 +84,7 @@ async fn backup(ctx: &Context, a: BackupArgs, cancel: CancellationToken) -> Resu
         revision: rec.revision,
         detail: result.as_ref().err().map(first_line),
     };
-    instance::record::append_history(&kube, &name, &loaded, started, entry, None).await?;
+    instance::record::append_history(&kube, &name, &loaded, entry, None).await?;
     let t = result?;
     let _ = writeln!(std::io::stdout().lock(), "{}", t.location());
     Ok(())

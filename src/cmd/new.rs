@@ -74,6 +74,7 @@ async fn with_flags(
         dry_run: a.dry_run,
         timeout,
         typed: Default::default(),
+        revision: None,
     };
     let live = ctx.interactive() && !ctx.plain && a.output == PlainJson::Plain;
     let outcome = if live && !a.dry_run {
@@ -330,6 +331,7 @@ fn review(target: &Target, rt: &Runtime, draft: &Answers) -> Option<Review> {
         dry_run: true,
         timeout: std::time::Duration::from_secs(60),
         typed: draft.typed.clone(),
+        revision: None,
     };
     let out = rt
         .block_on(apply::run(
@@ -450,6 +452,7 @@ fn with_wizard(ctx: &Context, a: NewArgs) -> Result<(), Error> {
                     dry_run: false,
                     timeout,
                     typed: answers.typed.clone(),
+                    revision: None,
                 };
                 let outcome = instance::apply::with_dashboard(
                     &kube,

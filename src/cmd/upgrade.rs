@@ -134,7 +134,7 @@ async fn upgrade(ctx: &Context, a: UpgradeArgs, cancel: CancellationToken) -> Re
         entry(HistoryResult::Failed, backup, Some(detail), rec.revision)
     };
     let history = |e: HistoryEntry, revision: Option<u64>| {
-        instance::record::append_history(&kube, &name, &loaded, started, e, revision)
+        instance::record::append_history(&kube, &name, &loaded, e, revision)
     };
 
     // 1. Backup.
@@ -226,13 +226,14 @@ async fn upgrade(ctx: &Context, a: UpgradeArgs, cancel: CancellationToken) -> Re
     let left = deadline
         .checked_duration_since(Instant::now())
         .unwrap_or(Duration::from_secs(1));
-    if let Err(e) = roll(&kube, &name, &new_loaded, left, &cancel, report).await {
+    if let Err(e) = roll(&kube, &name, &new_loaded, revision, left, &cancel, report).await {
         // Back to the previous image and replicas; the failure is recorded.
         report.step("the rollout failed: putting the backend back on its previous image");
         let back = roll(
             &kube,
             &name,
             &loaded,
+            rec.revision,
             Duration::from_secs(600),
             &CancellationToken::new(),
             report,
@@ -287,11 +288,13 @@ async fn upgrade(ctx: &Context, a: UpgradeArgs, cancel: CancellationToken) -> Re
     Ok(())
 }
 
-/// Run the apply engine with `loaded`, printing its progress.
+/// Run the apply engine with `loaded`, printing its progress; the record gets
+/// `revision` and no entry of the apply's own (the upgrade writes its entry).
 async fn roll(
     kube: &Kube,
     release: &str,
     loaded: &Loaded,
+    revision: u64,
     timeout: Duration,
     cancel: &CancellationToken,
     report: Reporter,
@@ -301,6 +304,7 @@ async fn roll(
         dry_run: false,
         timeout,
         typed: Default::default(),
+        revision: Some(revision),
     };
     instance::apply::with_lines(kube, release, loaded, &opts, report, cancel).await?;
     Ok(())

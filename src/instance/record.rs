@@ -3,7 +3,7 @@
 
 use super::Error;
 use crate::cluster::Kube;
-use crate::cluster::record::{self, HistoryEntry, HistoryKind, Record};
+use crate::cluster::record::{self, HistoryEntry, Record};
 use crate::values::Loaded;
 
 /// The record of `release` in the namespace, if there is one.
@@ -19,27 +19,18 @@ pub async fn require(kube: &Kube, release: &str) -> Result<Record, Error> {
     })
 }
 
-/// Append `entry` to the record of `release`, dropping the `update` entries written since
-/// `started` by the rollout of this same run (which `entry` replaces); `revision` raises
-/// the record's revision. Nothing happens when the instance has no record.
+/// Append `entry` to the record of `release`; `revision` raises the record's revision.
+/// Nothing happens when the instance has no record.
 pub async fn append_history(
     kube: &Kube,
     release: &str,
     loaded: &Loaded,
-    started: i64,
     entry: HistoryEntry,
     revision: Option<u64>,
 ) -> Result<(), Error> {
     let Some(mut rec) = find(kube, release).await? else {
         return Ok(());
     };
-    while rec
-        .history
-        .last()
-        .is_some_and(|e| e.kind == HistoryKind::Update && e.time >= started)
-    {
-        rec.history.pop();
-    }
     if let Some(r) = revision {
         rec.revision = rec.revision.max(r);
     }
