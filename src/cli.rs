@@ -41,7 +41,7 @@ pub struct Global {
     /// Print one line per change instead of the full-screen view.
     #[arg(long, global = true)]
     pub plain: bool,
-    /// More detail on stderr (never credentials).
+    /// On stderr: each API request (method, path, status, time) and the apply's decisions; -vv adds the queries. Never credentials.
     #[arg(short = 'v', long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
 }

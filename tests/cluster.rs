@@ -576,3 +576,68 @@ fn dry_run_stores_nothing_and_shows_what_would_change() {
         "a dry run writes nothing"
     );
 }
+
+#[test]
+fn verbose_prints_every_request_and_the_decisions_never_a_secret() {
+    const TOKEN: &str = "t0ken-never-printed";
+    let env = Env::start(Config::default().token(TOKEN));
+    env.ok(&["new", "acme", "--preset", "quick-start", "--yes"]);
+    let secrets: Vec<String> = ["db-password", "s3-secret-key"]
+        .iter()
+        .map(|k| secret_value(&env.obj("secrets", "acme-odoo").unwrap(), k))
+        .collect();
+
+    // -v: one line per request the server saw, with method, path, status and time.
+    env.server.reset_requests();
+    let o = env.ok(&["-v", "list"]);
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    let mut logged: Vec<String> = err
+        .lines()
+        .filter_map(|l| l.strip_prefix("api: "))
+        .map(|l| {
+            let (rest, ms) = l.rsplit_once(' ').unwrap();
+            assert!(
+                ms.ends_with("ms") && ms[..ms.len() - 2].parse::<u64>().is_ok(),
+                "{l}"
+            );
+            rest.to_string()
+        })
+        .collect();
+    let mut seen: Vec<String> = env
+        .server
+        .requests()
+        .iter()
+        .map(|r| format!("{} {} {}", r.method, r.path, r.status))
+        .collect();
+    logged.sort();
+    seen.sort();
+    assert!(!seen.is_empty());
+    assert_eq!(logged, seen, "{err}");
+    // Without -v, none of it.
+    let quiet = env.ok(&["list"]);
+    assert!(!text(&quiet).contains("api: "));
+
+    // The decisions of a re-run: waves, Jobs skipped, a changed Job recreated.
+    let o = env.ok(&[
+        "-vv",
+        "new",
+        "acme",
+        "--yes",
+        "--set",
+        "backend.smokeCheck.activeDeadlineSeconds=121",
+    ]);
+    let out = text(&o);
+    assert!(out.contains("apply: wave 1/"), "{out}");
+    assert!(
+        out.contains("apply: Job/acme-odoo-init skipped: same spec, not failed"),
+        "{out}"
+    );
+    assert!(
+        out.contains("apply: Job/acme-odoo-smoke-check recreated: its spec changed"),
+        "{out}"
+    );
+    assert!(out.contains("labelSelector="), "-vv shows queries:\n{out}");
+    for secret in secrets.iter().map(String::as_str).chain([TOKEN]) {
+        assert!(!out.contains(secret), "a credential was printed:\n{out}");
+    }
+}

@@ -13,6 +13,7 @@ use super::client::Kube;
 use super::creds;
 use super::error::ClusterError;
 use super::kinds::Kind;
+use super::log;
 use super::record::{self, HistoryEntry, HistoryKind, HistoryResult};
 use super::watch::InstanceWatch;
 use crate::plan::apply::{self as plan, JobAction, Ownership, WaitFor, Wave};
@@ -219,6 +220,7 @@ pub async fn run(
                 name: wave.name,
             },
         );
+        log::say(1, || wave_line(i + 1, total, wave));
         let results = join_all(wave.objects.iter().map(|o| {
             let before = existing
                 .iter()
@@ -425,6 +427,21 @@ async fn dry_run(
     Ok(outcome)
 }
 
+/// The `-v` line of a wave: its objects and what is waited for after it.
+fn wave_line(index: usize, total: usize, wave: &Wave) -> String {
+    let keys: Vec<String> = wave.objects.iter().map(Object::key).collect();
+    let then = match wave.wait {
+        WaitFor::Nothing => "no wait",
+        WaitFor::Ready => "then wait until ready",
+        WaitFor::Complete => "then wait until complete",
+    };
+    format!(
+        "apply: wave {index}/{total} {}: {} ({then})",
+        wave.name,
+        keys.join(", ")
+    )
+}
+
 /// The identity annotation of a rendered Job (empty for other objects).
 fn job_hash(o: &Object) -> String {
     match o {
@@ -450,16 +467,34 @@ async fn apply_one(
     let body = o.to_json();
     let mut recreated = false;
     if let (Object::Job(_), Some(existing)) = (o, before.as_ref()) {
-        match plan::job_action(existing, &job_hash(o)) {
+        let hash = job_hash(o);
+        let why = if existing["metadata"]["annotations"][plan::SPEC_HASH].as_str() == Some(&hash) {
+            "it failed"
+        } else {
+            "its spec changed"
+        };
+        match plan::job_action(existing, &hash) {
             // Same identity and not failed: leave the Job alone. Its template is
             // immutable, and what lies outside its identity (the image) may differ.
-            JobAction::Keep => return Ok(Change::Unchanged),
+            JobAction::Keep => {
+                log::say(1, || {
+                    format!("apply: {} skipped: same spec, not failed", o.key())
+                });
+                return Ok(Change::Unchanged);
+            }
             JobAction::WaitThenRecreate => {
+                log::say(1, || {
+                    format!(
+                        "apply: {} is running and {why}: waiting for it to end, then recreating it",
+                        o.key()
+                    )
+                });
                 wait_job_finished(kube, o.name(), opts.timeout, cancel).await?;
                 kube.delete_and_wait(kind, o.name(), false, cancel).await?;
                 recreated = true;
             }
             JobAction::Recreate => {
+                log::say(1, || format!("apply: {} recreated: {why}", o.key()));
                 kube.delete_and_wait(kind, o.name(), false, cancel).await?;
                 recreated = true;
             }
@@ -468,6 +503,12 @@ async fn apply_one(
     if let (Object::StatefulSet(_), Some(existing)) = (o, before.as_ref())
         && claim_templates_changed(existing, &body)
     {
+        log::say(1, || {
+            format!(
+                "apply: {} recreated: its volumeClaimTemplates changed (its pods and claims stay)",
+                o.key()
+            )
+        });
         expand_claims(kube, existing, &body).await?;
         kube.delete_and_wait(kind, o.name(), true, cancel).await?;
         recreated = true;
@@ -698,8 +739,11 @@ async fn prune(
     let mut pruned = Vec::new();
     for (kind, name) in plan::prune_candidates(&live, objects, &record::name(&d.fullname)) {
         let k = Kind::by_name(&kind).expect("listed kinds are known");
-        kube.delete(k, &name, false).await?;
         let key = format!("{kind}/{name}");
+        log::say(1, || {
+            format!("apply: {key} pruned: the configuration no longer has it")
+        });
+        kube.delete(k, &name, false).await?;
         send(
             tx,
             Progress::Object {

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use kube::api::{Api, DeleteParams, DynamicObject, ListParams, Patch, PatchParams, PostParams};
+use kube::client::ClientBuilder;
 use kube::config::{ExecInteractiveMode, KubeConfigOptions, Kubeconfig};
 use kube::{Client, Config};
 use serde_json::Value as Json;
@@ -148,12 +149,15 @@ impl Kube {
             .namespace
             .clone()
             .unwrap_or_else(|| config.default_namespace.clone());
-        let client = Client::try_from(config).map_err(|e| {
-            ClusterError::Kubeconfig(format!(
-                "context `{context}`: {}",
-                super::error::error_chain(&e)
-            ))
-        })?;
+        let client = ClientBuilder::try_from(config)
+            .map_err(|e| {
+                ClusterError::Kubeconfig(format!(
+                    "context `{context}`: {}",
+                    super::error::error_chain(&e)
+                ))
+            })?
+            .with_layer(&super::log::RequestLog)
+            .build();
         Ok(Kube {
             client,
             context,

@@ -6,6 +6,7 @@ pub mod client;
 pub mod creds;
 pub mod error;
 pub mod kinds;
+pub mod log;
 pub mod record;
 pub mod watch;
 

@@ -27,6 +27,7 @@ use crate::values::{Loaded, Source};
 /// Run the command the command line names.
 pub fn run(cli: Cli) -> Result<(), Error> {
     let ctx = Context::resolve(&cli.global);
+    crate::cluster::log::set_level(ctx.verbose);
     match cli.command {
         Command::New(a) => new::run(&ctx, a),
         Command::Status(a) => status::run(&ctx, a),

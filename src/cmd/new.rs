@@ -397,9 +397,13 @@ fn with_wizard(ctx: &Context, a: NewArgs) -> Result<(), Error> {
         namespace: target.namespace.clone(),
         presets: PresetChoice::builtin_and_user(),
     };
-    let answers = match wizard::run(&mut InquirePrompter, &probe, defaults, &|d: &Answers| {
+    // -v lines would land between the prompts: they are printed once the questions end.
+    let held = crate::cluster::log::hold();
+    let asked = wizard::run(&mut InquirePrompter, &probe, defaults, &|d: &Answers| {
         review(&target, &rt, d)
-    }) {
+    });
+    drop(held);
+    let answers = match asked {
         Ok(o) => o,
         Err(Cancelled::Interrupted) => {
             return Err(Error::cancelled("cancelled: nothing was applied"));

@@ -5,8 +5,8 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::{Reporter, live};
-use crate::cluster::Kube;
 use crate::cluster::apply::{self, ApplyError, Options, Outcome, Progress};
+use crate::cluster::{Kube, log};
 use crate::tui::{self, Action, AppState, Msg};
 use crate::values::Loaded;
 
@@ -83,7 +83,9 @@ pub async fn with_dashboard(
     state.finish_when_done = true;
     state.no_color = no_color;
     let mut actions = live::Actions::new(kube, ltx);
+    let held = log::hold();
     let ended = tui::run_terminal(&mut state, &mut mrx, |a| actions.handle(a)).await;
+    drop(held);
     if matches!(ended, Ok(Some(Action::Quit)) | Err(_)) {
         cancel.cancel();
     }

@@ -159,7 +159,9 @@ pub async fn dashboard(
     }
     let feeder = feed_from_watch(kube, release, vec![], tx.clone());
     let mut actions = Actions::new(kube, tx);
+    let held = crate::cluster::log::hold();
     let result = tui::run_terminal(&mut state, &mut rx, |a| actions.handle(a)).await;
+    drop(held);
     feeder.abort();
     result.map(|_| ())
 }
