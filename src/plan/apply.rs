@@ -30,18 +30,22 @@ fn wave_index(o: &Object) -> usize {
         ("ServiceAccount" | "Secret" | "ConfigMap", _) => 0,
         ("Service" | "PersistentVolumeClaim", _) => 1,
         ("StatefulSet", _) => 2,
-        ("Job", Some("storage-init")) => 4,
-        ("Job", Some("smoke-check")) => 6,
-        ("Job", _) => 3,
-        ("Deployment", _) => 5,
-        _ => 7,
+        ("Job", Some("minio-provisioning")) => 3,
+        ("Job", Some("storage-init")) => 5,
+        ("Job", Some("smoke-check")) => 7,
+        ("Job", _) => 4,
+        ("Deployment", _) => 6,
+        _ => 8,
     }
 }
 
-const WAVES: [(&str, WaitFor); 8] = [
+/// The waves in order. Bucket provisioning has a wave of its own: init's storage step
+/// writes into the bucket, so the bucket must exist before init starts.
+const WAVES: [(&str, WaitFor); 9] = [
     ("credentials and configuration", WaitFor::Nothing),
     ("services and volumes", WaitFor::Nothing),
     ("databases and object storage", WaitFor::Ready),
+    ("object storage buckets", WaitFor::Complete),
     ("database initialisation", WaitFor::Complete),
     ("filestore storage", WaitFor::Complete),
     ("Odoo", WaitFor::Ready),
@@ -303,15 +307,15 @@ mod tests {
             names[2],
             ["StatefulSet/acme-postgresql", "StatefulSet/acme-minio"]
         );
-        assert_eq!(
-            names[3],
-            ["Job/acme-minio-provisioning", "Job/acme-odoo-init"]
-        );
-        assert_eq!(names[4], ["Job/acme-odoo-storage-init"]);
-        assert_eq!(names[5], ["Deployment/acme-odoo-backend"]);
-        assert_eq!(names[6], ["Job/acme-odoo-smoke-check"]);
+        // The bucket exists before init's storage step writes into it.
+        assert_eq!(names[3], ["Job/acme-minio-provisioning"]);
+        assert_eq!(names[4], ["Job/acme-odoo-init"]);
+        assert_eq!(names[5], ["Job/acme-odoo-storage-init"]);
+        assert_eq!(names[6], ["Deployment/acme-odoo-backend"]);
+        assert_eq!(names[7], ["Job/acme-odoo-smoke-check"]);
         assert_eq!(w[2].wait, WaitFor::Ready);
         assert_eq!(w[3].wait, WaitFor::Complete);
+        assert_eq!(w[4].wait, WaitFor::Complete);
     }
 
     #[test]
