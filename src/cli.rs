@@ -163,9 +163,12 @@ pub struct UpgradeArgs {
     /// Skip the database backup (not recommended).
     #[arg(long)]
     pub no_backup: bool,
-    /// maintenance: page on + backend stopped during the upgrade (default with nginx); online: keep serving.
+    /// maintenance (default): the backend stopped during the upgrade (no request, no cron), the maintenance page on with nginx; online: keeps serving (warned).
     #[arg(long, value_enum)]
     pub strategy: Option<Strategy>,
+    /// With --strategy online and a new --image-tag: accept that the old image serves while the new one migrates the database.
+    #[arg(long)]
+    pub accept_online_image_change: bool,
     /// Do not ask for confirmation.
     #[arg(short = 'y', long)]
     pub yes: bool,

@@ -444,6 +444,7 @@ fn every_pod() -> (Vec<(String, Json)>, Templates) {
                 modules: odoo_tui::render::ops_parts::UpgradeModules::All,
                 image: v.backend.image.clone(),
                 revision: 4,
+                beside_backend: true,
             },
         );
         out.extend(pod_specs(&[upgrade]));

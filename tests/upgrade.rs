@@ -46,6 +46,37 @@ impl Env {
     }
 }
 
+/// Watches the instance's pods while `run` runs; returns its result and, for every
+/// moment an upgrade pod was running (or starting), how many backend pods there were
+/// (the most seen).
+fn watching_backend_during_upgrade<T>(env: &Env, run: impl FnOnce() -> T) -> (T, Option<usize>) {
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|s| {
+        let watcher = s.spawn(|| {
+            let mut most: Option<usize> = None;
+            while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                let pods = env.server.objects("pods", NS);
+                let of = |c: &str| {
+                    pods.iter()
+                        .filter(|p| p["metadata"]["labels"]["app.kubernetes.io/component"] == c)
+                        .filter(|p| {
+                            !matches!(p["status"]["phase"].as_str(), Some("Succeeded" | "Failed"))
+                        })
+                        .count()
+                };
+                if of("upgrade") > 0 {
+                    most = Some(most.unwrap_or(0).max(of("backend")));
+                }
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            most
+        });
+        let out = run();
+        stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        (out, watcher.join().unwrap())
+    })
+}
+
 fn image(d: &Json) -> String {
     d["spec"]["template"]["spec"]["containers"][0]["image"]
         .as_str()
@@ -95,7 +126,17 @@ fn upgrade_backs_up_runs_the_modules_and_rolls_the_new_image() {
     let last = history.last().unwrap();
     assert_eq!(last["kind"], "upgrade");
     assert_eq!(last["result"], "succeeded");
-    assert_eq!(last["modules"], serde_json::json!(["sale", "account"]));
+    assert_eq!(
+        last["modules"],
+        serde_json::json!([
+            "sale",
+            "account",
+            "session_db",
+            "fs_storage",
+            "fs_attachment",
+            "fs_attachment_s3"
+        ])
+    );
     assert_eq!(last["image"], "ghcr.io/sergio-bershadsky/odoo:18.0-next");
     assert_eq!(last["revision"], 2);
     let location = last["backup_location"].as_str().unwrap();
@@ -120,8 +161,11 @@ fn upgrade_backs_up_runs_the_modules_and_rolls_the_new_image() {
     let script = env.script("acme-odoo-upgrade-2");
     // `-u` refreshes the module list itself: no separate update_list step.
     assert!(!script.contains("update_list"), "{script}");
+    // A new image also upgrades the modules that came with it (odoo-tui's own).
     assert!(
-        script.contains("-u sale,account --stop-after-init --no-http --workers=0"),
+        script.contains(
+            "-u sale,account,session_db,fs_storage,fs_attachment,fs_attachment_s3 --stop-after-init --no-http --workers=0"
+        ),
         "{script}"
     );
     let job = env.obj("jobs", "acme-odoo-upgrade-2").unwrap();
@@ -138,8 +182,8 @@ fn upgrade_backs_up_runs_the_modules_and_rolls_the_new_image() {
         0,
         "{history:?}"
     );
-    // quick-start has no nginx: online strategy, no scaling.
-    assert_eq!(env.server.count("patch", "deployments/scale"), 0);
+    // No nginx, and still the backend is stopped during the upgrade (by default).
+    assert!(env.server.count("patch", "deployments/scale") >= 1);
 
     // A later `new` keeps the new image.
     env.ok(&["new", "acme", "--yes"]);
@@ -407,4 +451,88 @@ impl Env {
     fn run_kubectl_apply(&self, path: &std::path::Path) -> Output {
         self.kubectl(&["apply", "--server-side", "-f", path.to_str().unwrap()])
     }
+}
+
+#[test]
+fn the_backend_is_stopped_during_every_upgrade_by_default() {
+    // quick-start has no nginx: no maintenance page, but no request and no cron either.
+    let env = Env::with_scenario(
+        "pods:\n  - selector: {app.kubernetes.io/component: upgrade}\n    exitCode: 0\n    runSeconds: 20\n",
+    );
+    env.install(&[]);
+    let (o, backend_pods) = watching_backend_during_upgrade(&env, || {
+        env.run(&["upgrade", "--modules", "sale", "--no-backup", "--yes"])
+    });
+    let out = text(&o);
+    assert!(o.status.success(), "{out}");
+    assert!(out.contains("backend stopped"), "{out}");
+    assert_eq!(
+        backend_pods,
+        Some(0),
+        "a backend pod ran while the upgrade Job did:\n{out}"
+    );
+    // Same image: only the chosen modules.
+    let script = env.script("acme-odoo-upgrade-2");
+    assert!(script.contains(" -u sale --stop-after-init"), "{script}");
+    // Serving again afterwards.
+    assert_eq!(env.backend()["status"]["readyReplicas"], 1);
+}
+
+#[test]
+fn online_is_an_explicit_warned_choice_and_a_new_image_needs_its_own_flag() {
+    let env = Env::with_scenario(
+        "pods:\n  - selector: {app.kubernetes.io/component: upgrade}\n    exitCode: 0\n    runSeconds: 20\n",
+    );
+    env.install(&["--set", "minio.enabled=false"]);
+    let o = env.run(&[
+        "upgrade",
+        "--modules",
+        "sale",
+        "--image-tag",
+        "18.0-next",
+        "--strategy",
+        "online",
+        "--yes",
+    ]);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{out}");
+    assert!(out.contains("--accept-online-image-change"), "{out}");
+    assert!(out.contains("--yes does not"), "{out}");
+    assert!(env.obj("jobs", "acme-odoo-upgrade-2").is_none());
+    assert_eq!(env.server.count("patch", "deployments/scale"), 0);
+
+    let (o, backend_pods) = watching_backend_during_upgrade(&env, || {
+        env.run(&[
+            "upgrade",
+            "--modules",
+            "sale",
+            "--image-tag",
+            "18.0-next",
+            "--strategy",
+            "online",
+            "--accept-online-image-change",
+            "--no-backup",
+            "--yes",
+        ])
+    });
+    let out = text(&o);
+    assert!(o.status.success(), "{out}");
+    assert!(out.contains("warning: --strategy online"), "{out}");
+    assert_eq!(env.server.count("patch", "deployments/scale"), 0);
+    assert!(backend_pods.is_some_and(|n| n >= 1), "{out}");
+    // local filestore on a ReadWriteOnce PVC held by the running backend: the Job runs
+    // on that pod's node, and says why.
+    assert!(out.contains("ReadWriteOnce"), "{out}");
+    let job = env.obj("jobs", "acme-odoo-upgrade-2").unwrap();
+    let term = &job["spec"]["template"]["spec"]["affinity"]["podAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]
+        [0];
+    assert_eq!(term["topologyKey"], "kubernetes.io/hostname");
+    assert_eq!(
+        term["labelSelector"]["matchLabels"]["app.kubernetes.io/component"],
+        "backend"
+    );
+    assert_eq!(
+        image(&env.backend()),
+        "ghcr.io/sergio-bershadsky/odoo:18.0-next"
+    );
 }

@@ -68,8 +68,11 @@ async fn upgrade(ctx: &Context, a: UpgradeArgs, cancel: CancellationToken) -> Re
         }
     };
     let v = &loaded.values;
-    let strategy = plan::pick_strategy(a.strategy.map(Strategy::from), v.nginx.enabled);
+    let strategy = plan::pick_strategy(a.strategy.map(Strategy::from));
     let image = plan::target_image(&v.backend.image, a.image_tag.as_deref());
+    let image_changes = plan::image_changes(&v.backend.image, &image);
+    plan::check_online(strategy, image_changes, a.accept_online_image_change)
+        .map_err(Error::usage)?;
     let revision = rec.revision + 1;
     let backup_on = !a.no_backup && v.backup.enabled;
     let creds = Credentials::default();
@@ -80,13 +83,18 @@ async fn upgrade(ctx: &Context, a: UpgradeArgs, cancel: CancellationToken) -> Re
         credentials: &creds,
     };
     let rc = Ctx::new(&input)?;
+    let modules = plan::job_modules(
+        &modules,
+        image_changes,
+        &plan::own_modules(&rc.d, &loaded.values),
+    );
 
     report.step(&format!(
         "upgrade `{name}` in namespace `{}`: modules {}, image {}, strategy {}, {}",
         kube.namespace,
         modules.arg(),
         image.reference(),
-        strategy.describe(),
+        strategy.describe(v.nginx.enabled),
         if backup_on {
             "backup first"
         } else {
@@ -96,8 +104,11 @@ async fn upgrade(ctx: &Context, a: UpgradeArgs, cancel: CancellationToken) -> Re
     if !a.no_backup && !v.backup.enabled {
         report.step("backup.enabled is false: no backup is taken");
     }
-    if strategy == Strategy::Maintenance && !v.nginx.enabled {
-        report.step("nginx is off: the backend is stopped but no maintenance page is shown");
+    if strategy == Strategy::Online {
+        report.step(plan::ONLINE_WARNING);
+        if rc.d.filestore_pvc {
+            report.step("the filestore is a ReadWriteOnce PVC that the running backend holds: the upgrade Job runs on the node of a backend pod, where the volume is attached");
+        }
     }
     if !a.yes && !ctx.confirm(&format!("Upgrade `{name}` now?")) {
         return Err(Error::cancelled("cancelled: nothing was changed"));
@@ -176,6 +187,7 @@ async fn upgrade(ctx: &Context, a: UpgradeArgs, cancel: CancellationToken) -> Re
             modules: modules.clone(),
             image: image.clone(),
             revision,
+            beside_backend: strategy == Strategy::Online,
         },
     );
     report.step(&format!(

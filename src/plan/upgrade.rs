@@ -4,7 +4,7 @@
 //! (`render::ops_parts::upgrade_job`).
 
 use crate::render::ops_parts::UpgradeModules;
-use crate::values::{self, Image};
+use crate::values::{self, Derived, Image, Values};
 
 /// How many log lines a failure shows.
 pub const FAILURE_LINES: usize = 20;
@@ -14,19 +14,44 @@ pub const FAILURE_LINES: usize = 20;
 pub enum Strategy {
     /// Keep the backend running on the old image while the Job runs.
     Online,
-    /// Maintenance page on (with nginx) and the backend scaled to zero.
+    /// The backend scaled to zero (no request and no cron touches the database during
+    /// `-u`), with the maintenance page on when nginx serves it.
     Maintenance,
 }
 
 impl Strategy {
     /// The strategy as announced before the upgrade starts.
-    pub fn describe(self) -> &'static str {
+    pub fn describe(self, nginx: bool) -> &'static str {
+        match (self, nginx) {
+            (Strategy::Maintenance, true) => "maintenance (backend stopped, maintenance page on)",
+            (Strategy::Maintenance, false) => "maintenance (backend stopped)",
+            (Strategy::Online, _) => "online (keeps serving)",
+        }
+    }
+
+    /// As kept in the history.
+    pub fn label(self) -> &'static str {
         match self {
-            Strategy::Maintenance => "maintenance (backend stopped, maintenance page on)",
-            Strategy::Online => "online (keeps serving)",
+            Strategy::Maintenance => "maintenance",
+            Strategy::Online => "online",
+        }
+    }
+
+    /// From its label; maintenance for anything else.
+    pub fn from_label(s: &str) -> Strategy {
+        if s == "online" {
+            Strategy::Online
+        } else {
+            Strategy::Maintenance
         }
     }
 }
+
+/// The flag that accepts serving the old image while a new one migrates the database.
+pub const ACCEPT_ONLINE_IMAGE_CHANGE: &str = "--accept-online-image-change";
+
+/// What the online strategy means, said before an online upgrade starts.
+pub const ONLINE_WARNING: &str = "warning: --strategy online keeps the backend serving during `-u`: requests and cron jobs run against a database whose modules are being upgraded, and can fail or write data the new code does not expect";
 
 /// The module list from the flags, or "ask" when neither is given on a terminal.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,13 +90,65 @@ pub fn parse_module_list(list: &str) -> Result<UpgradeModules, String> {
         .map_err(|e| format!("--modules: {e}"))
 }
 
-/// `--strategy`, else maintenance when nginx serves the maintenance page, else online.
-pub fn pick_strategy(explicit: Option<Strategy>, nginx_enabled: bool) -> Strategy {
-    explicit.unwrap_or(if nginx_enabled {
-        Strategy::Maintenance
-    } else {
-        Strategy::Online
-    })
+/// `--strategy`, else maintenance: the backend is stopped during every upgrade, whatever
+/// the exposure (the maintenance page is an extra when nginx is on).
+pub fn pick_strategy(explicit: Option<Strategy>) -> Strategy {
+    explicit.unwrap_or(Strategy::Maintenance)
+}
+
+/// `--strategy online` with a new image: the old code keeps serving while the new code
+/// migrates the schema under it. Refused (a usage error's message) unless
+/// [`ACCEPT_ONLINE_IMAGE_CHANGE`] was given; `--yes` does not count.
+pub fn check_online(strategy: Strategy, image_changes: bool, accepted: bool) -> Result<(), String> {
+    if strategy == Strategy::Online && image_changes && !accepted {
+        return Err(format!(
+            "--strategy online with a new --image-tag keeps the old image serving while the new one migrates the database under it (old code on a new schema, cron jobs included) — leave --strategy out to stop the backend during the upgrade (the default), or pass {ACCEPT_ONLINE_IMAGE_CHANGE} to accept it (--yes does not)"
+        ));
+    }
+    Ok(())
+}
+
+/// The modules odoo-tui installed itself and whose code comes with the image: the `fs_*`
+/// modules of the S3 filestore (`fs_attachment_s3` and what it depends on) when S3 is in
+/// use, and `session_db` when it is loaded server-wide. `-u` on one that is not installed
+/// is ignored by Odoo (`odoo/modules/loading.py` upgrades only `installed` modules).
+pub fn own_modules(d: &Derived, v: &Values) -> Vec<String> {
+    let mut out = Vec::new();
+    if d.server_wide_modules(v)
+        .split(',')
+        .any(|m| m == "session_db")
+    {
+        out.push("session_db".to_string());
+    }
+    if d.s3 {
+        for m in ["fs_storage", "fs_attachment", "fs_attachment_s3"] {
+            out.push(m.to_string());
+        }
+    }
+    out
+}
+
+/// Whether the upgrade runs another image than the backend's.
+pub fn image_changes(current: &Image, target: &Image) -> bool {
+    current.reference() != target.reference()
+}
+
+/// The modules the upgrade Job updates: the chosen ones, and with a new image also
+/// odoo-tui's own modules (a new image brings their new code).
+pub fn job_modules(chosen: &UpgradeModules, image_changes: bool, own: &[String]) -> UpgradeModules {
+    match chosen {
+        UpgradeModules::All => UpgradeModules::All,
+        UpgradeModules::List(l) if image_changes => {
+            let mut all = l.clone();
+            for m in own {
+                if !all.contains(m) {
+                    all.push(m.clone());
+                }
+            }
+            UpgradeModules::List(all)
+        }
+        UpgradeModules::List(l) => UpgradeModules::List(l.clone()),
+    }
 }
 
 /// The backend image an upgrade runs: the recorded one, with `--image-tag` when given (a
@@ -200,13 +277,67 @@ mod tests {
     }
 
     #[test]
-    fn strategy_defaults_to_maintenance_with_nginx() {
-        assert_eq!(pick_strategy(None, true), Strategy::Maintenance);
-        assert_eq!(pick_strategy(None, false), Strategy::Online);
+    fn the_backend_is_stopped_by_default_whatever_the_exposure() {
+        assert_eq!(pick_strategy(None), Strategy::Maintenance);
+        assert_eq!(pick_strategy(Some(Strategy::Online)), Strategy::Online);
         assert_eq!(
-            pick_strategy(Some(Strategy::Online), true),
+            Strategy::from_label(Strategy::Online.label()),
             Strategy::Online
         );
+    }
+
+    #[test]
+    fn online_with_a_new_image_needs_its_own_flag() {
+        assert!(check_online(Strategy::Online, false, false).is_ok());
+        assert!(check_online(Strategy::Maintenance, true, false).is_ok());
+        assert!(check_online(Strategy::Online, true, true).is_ok());
+        let e = check_online(Strategy::Online, true, false).unwrap_err();
+        assert!(e.contains(ACCEPT_ONLINE_IMAGE_CHANGE) && e.contains("--yes does not"));
+    }
+
+    fn derived(sets: &[&str]) -> (Derived, Values) {
+        let sources: Vec<_> = sets
+            .iter()
+            .map(|s| crate::values::Source::set(s).unwrap())
+            .collect();
+        let v = crate::values::load(&sources).unwrap().values;
+        (Derived::new("acme", &v), v)
+    }
+
+    #[test]
+    fn a_new_image_also_upgrades_odoo_tuis_own_modules() {
+        let (d, v) = derived(&[]);
+        let own = own_modules(&d, &v);
+        assert_eq!(
+            own,
+            [
+                "session_db",
+                "fs_storage",
+                "fs_attachment",
+                "fs_attachment_s3"
+            ]
+        );
+        let chosen = list(&["sale"]);
+        assert_eq!(
+            job_modules(&chosen, true, &own),
+            list(&[
+                "sale",
+                "session_db",
+                "fs_storage",
+                "fs_attachment",
+                "fs_attachment_s3"
+            ])
+        );
+        assert_eq!(job_modules(&chosen, false, &own), chosen);
+        assert_eq!(
+            job_modules(&UpgradeModules::All, true, &own),
+            UpgradeModules::All
+        );
+        // No S3: no fs_* module; an image without session_db: not that one either.
+        let (d, v) = derived(&["minio.enabled=false"]);
+        assert_eq!(own_modules(&d, &v), ["session_db"]);
+        let (d, v) = derived(&["backend.image.repository=odoo", "backend.image.tag=18.0"]);
+        assert!(own_modules(&d, &v).is_empty());
     }
 
     #[test]

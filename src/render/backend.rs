@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec};
 use k8s_openapi::api::core::v1::{
     Container, ContainerPort, EmptyDirVolumeSource, EnvVar, KeyToPath, PersistentVolumeClaim,
-    PersistentVolumeClaimSpec, PersistentVolumeClaimVolumeSource, PodSpec, PodTemplateSpec,
-    SecretVolumeSource, Service, ServicePort, ServiceSpec, Volume, VolumeMount,
+    PersistentVolumeClaimSpec, PersistentVolumeClaimVolumeSource, PodAffinityTerm, PodSpec,
+    PodTemplateSpec, SecretVolumeSource, Service, ServicePort, ServiceSpec, Volume, VolumeMount,
     VolumeResourceRequirements,
 };
 use k8s_openapi::api::policy::v1::{PodDisruptionBudget, PodDisruptionBudgetSpec};
@@ -243,6 +243,27 @@ pub fn odoo_pod_spec(
         affinity: non_default(&b.affinity),
         ..Default::default()
     }
+}
+
+/// Put a pod on the node of a running backend pod: the filestore PVC is ReadWriteOnce, so
+/// while the backend holds it only pods on that same node can mount it (a pod elsewhere
+/// would wait for the volume forever). Only for pods that run while the backend does.
+pub fn beside_backend(ctx: &Ctx<'_>, spec: &mut PodSpec) {
+    let term = PodAffinityTerm {
+        label_selector: Some(LabelSelector {
+            match_labels: Some(ctx.selector(Some(COMPONENT))),
+            ..Default::default()
+        }),
+        topology_key: "kubernetes.io/hostname".into(),
+        ..Default::default()
+    };
+    spec.affinity
+        .get_or_insert_with(Default::default)
+        .pod_affinity
+        .get_or_insert_with(Default::default)
+        .required_during_scheduling_ignored_during_execution
+        .get_or_insert_with(Vec::new)
+        .push(term);
 }
 
 /// A container running `odoo` with the backend's env, mounts and security.

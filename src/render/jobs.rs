@@ -858,6 +858,9 @@ pub struct UpgradeSpec {
     pub image: crate::values::Image,
     /// The revision the upgrade produces (names the Job).
     pub revision: u64,
+    /// The backend keeps running (online strategy): with the filestore on its
+    /// ReadWriteOnce PVC, the Job runs on the node of a backend pod, where the volume is.
+    pub beside_backend: bool,
 }
 
 /// Name of the upgrade Job of a revision.
@@ -893,7 +896,10 @@ pub fn upgrade_job(ctx: &Ctx<'_>, spec: &UpgradeSpec) -> Object {
     ]);
     c.env.get_or_insert_with(Vec::new).extend(db_env(ctx));
     c.resources = Some(au.resources.clone());
-    let pod = odoo_pod_spec(ctx, c, Some("Never"), true);
+    let mut pod = odoo_pod_spec(ctx, c, Some("Never"), true);
+    if spec.beside_backend && ctx.d.filestore_pvc {
+        backend::beside_backend(ctx, &mut pod);
+    }
     job(
         ctx,
         upgrade_job_name(ctx, spec.revision),
@@ -1145,6 +1151,7 @@ mod upgrade_tests {
                     modules: modules.clone(),
                     image,
                     revision: 4,
+                    beside_backend: false,
                 },
             )
         }
@@ -1181,6 +1188,48 @@ mod upgrade_tests {
         assert_eq!(js.active_deadline_seconds, Some(3600));
         let limits = c.resources.as_ref().unwrap().limits.as_ref().unwrap();
         assert_eq!(limits["memory"].0, "3Gi");
+    }
+
+    #[test]
+    fn an_online_upgrade_on_a_filestore_pvc_runs_beside_the_backend() {
+        let job = |sets: &[&str], beside: bool| {
+            with(sets, |ctx| {
+                upgrade_job(
+                    ctx,
+                    &UpgradeSpec {
+                        modules: UpgradeModules::All,
+                        image: ctx.v.backend.image.clone(),
+                        revision: 2,
+                        beside_backend: beside,
+                    },
+                )
+            })
+        };
+        let p = pod(&job(&["minio.enabled=false"], true)).clone();
+        let terms = p
+            .affinity
+            .unwrap()
+            .pod_affinity
+            .unwrap()
+            .required_during_scheduling_ignored_during_execution
+            .unwrap();
+        assert_eq!(terms[0].topology_key, "kubernetes.io/hostname");
+        let sel = terms[0]
+            .label_selector
+            .as_ref()
+            .unwrap()
+            .match_labels
+            .as_ref()
+            .unwrap();
+        assert_eq!(sel["app.kubernetes.io/component"], "backend");
+        assert_eq!(sel["app.kubernetes.io/instance"], "acme");
+        // The backend stopped, or the filestore on S3: nothing to be near.
+        assert!(
+            pod(&job(&["minio.enabled=false"], false))
+                .affinity
+                .is_none()
+        );
+        assert!(pod(&job(&[], true)).affinity.is_none());
     }
 
     #[test]
