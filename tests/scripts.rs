@@ -1,6 +1,8 @@
 //! Every script the product renders, run for real: a real `dash` (busybox `sh` for the
-//! busybox image) against a real PostgreSQL server, with stand-ins for `odoo` and `mc`
-//! (see `tests/scripts/harness.rs` and `tests/scripts/bin/`).
+//! busybox image) against a real PostgreSQL server, with stand-ins for `odoo`, `mc` and
+//! busybox's `nc -z` (see `tests/scripts/harness.rs` and `tests/scripts/bin/`), and an
+//! HTTP server standing in for the backend Service (the smoke check). The odoo.conf
+//! composition of the busybox init container runs in `render::backend`'s unit tests.
 
 #[path = "scripts/harness.rs"]
 mod harness;
@@ -454,4 +456,195 @@ fn a_pg_dump_older_than_the_server_fails_before_writing_anything() {
 
 fn pg_socket(_pg: &harness::Pg) -> std::path::PathBuf {
     harness::socket_dir()
+}
+
+// ---------------------------------------------------------------------------------------
+// Waiting for the database, the upgrade, the smoke check
+
+#[test]
+fn wait_for_db_passes_once_postgres_listens_and_keeps_waiting_while_nothing_does() {
+    let pg = need_pg!();
+    let c = case("local-dev", &[]);
+    c.provision_db(pg, true);
+    let r = c.run(&c.job("init"), "wait-for-db", &RunOpts::default());
+    assert!(r.ok(), "{r}");
+    assert_eq!(r.calls, ["nc -z -w 2 acme-postgresql 5432"], "{r}");
+
+    // Nothing listens on that port: it keeps trying, and says what it waits for.
+    let ext = case(
+        "external",
+        &[
+            "externalDatabase.host=db.example.com",
+            "externalDatabase.port=1",
+            "externalDatabase.password=dbpass",
+            "externalS3.endpoint=https://s3.example.com",
+            "externalS3.accessKey=AK",
+            "externalS3.secretKey=SK",
+        ],
+    );
+    let r = ext.run(
+        &ext.job("init"),
+        "wait-for-db",
+        &RunOpts {
+            timeout: Some(std::time::Duration::from_secs(5)),
+            ..Default::default()
+        },
+    );
+    assert!(r.timed_out, "{r}");
+    assert!(
+        r.stdout
+            .contains("waiting for PostgreSQL at db.example.com:1"),
+        "{r}"
+    );
+    assert!(r.calls.len() >= 2, "{r}");
+}
+
+fn upgrade_job(c: &Case, modules: &[&str]) -> odoo_tui::render::Object {
+    use odoo_tui::render::ops_parts::{UpgradeModules, UpgradeSpec, upgrade_job};
+    let input = c.ctx_input();
+    let ctx = odoo_tui::render::Ctx::new(&input).unwrap();
+    upgrade_job(
+        &ctx,
+        &UpgradeSpec {
+            modules: UpgradeModules::List(modules.iter().map(|m| m.to_string()).collect()),
+            image: c.values.backend.image.clone(),
+            revision: 2,
+            beside_backend: false,
+        },
+    )
+}
+
+#[test]
+fn the_upgrade_job_runs_u_on_the_installed_modules_and_fails_with_odoo() {
+    let pg = need_pg!();
+    let c = case("local-dev", &["backend.initDb.modules={sale}"]);
+    c.provision_db(pg, true);
+    assert!(c.run(&c.job("init"), "init", &RunOpts::default()).ok());
+    let job = upgrade_job(&c, &["sale", "session_db"]);
+    let wait = c.run(&job, "wait-for-db", &RunOpts::default());
+    assert!(wait.ok(), "{wait}");
+
+    let r = c.run(&job, "upgrade", &RunOpts::default());
+    assert!(r.ok(), "{r}");
+    assert_eq!(r.calls.len(), 1, "{r}");
+    assert!(
+        r.calls[0].contains(" -u sale,session_db --stop-after-init --no-http --workers=0"),
+        "{r}"
+    );
+    assert!(
+        r.stdout.contains("upgrading modules: sale,session_db"),
+        "{r}"
+    );
+    // sale upgraded; session_db, not installed, left alone as Odoo does.
+    assert_eq!(
+        c.sql("SELECT latest_version FROM ir_module_module WHERE name = 'sale'"),
+        "18.0.1.0+u"
+    );
+    assert_eq!(
+        c.sql("SELECT state FROM ir_module_module WHERE name = 'session_db'"),
+        "uninstalled"
+    );
+    // The password reached odoo through the environment only.
+    assert!(!r.calls[0].contains(&c.db_password()), "{r}");
+
+    // Odoo failing makes the Job fail, with its message.
+    let r = c.run(&job, "upgrade", &RunOpts::fail("update:sale"));
+    assert!(!r.ok(), "{r}");
+    assert!(r.stderr.contains("failing at update:sale"), "{r}");
+}
+
+/// An HTTP server standing in for the backend Service: reached as the client's proxy
+/// (what the cluster's DNS and Service do), it answers each request with the next
+/// status of its list (the last one repeats) and records the request lines.
+struct HttpStandIn {
+    addr: std::net::SocketAddr,
+    requests: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl HttpStandIn {
+    fn start(statuses: &[u16]) -> HttpStandIn {
+        use std::io::{BufRead, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let requests = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen = requests.clone();
+        let statuses = statuses.to_vec();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let mut reader = std::io::BufReader::new(&stream);
+                let mut first = String::new();
+                let _ = reader.read_line(&mut first);
+                let mut line = String::new();
+                while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+                    line.clear();
+                }
+                let n = {
+                    let mut r = seen.lock().unwrap();
+                    r.push(first.trim_end().to_string());
+                    r.len()
+                };
+                let status = statuses[(n - 1).min(statuses.len() - 1)];
+                let body = if status == 200 {
+                    "<html>login</html>"
+                } else {
+                    ""
+                };
+                let _ = write!(
+                    &stream,
+                    "HTTP/1.1 {status} X\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            }
+        });
+        HttpStandIn { addr, requests }
+    }
+
+    fn proxy(&self) -> RunOpts {
+        RunOpts {
+            env: vec![("http_proxy".into(), format!("http://{}/", self.addr))],
+            ..Default::default()
+        }
+    }
+
+    fn requests(&self) -> Vec<String> {
+        self.requests.lock().unwrap().clone()
+    }
+}
+
+#[test]
+fn the_smoke_check_retries_until_the_login_page_answers() {
+    let _pg = need_pg!();
+    let c = case("local-dev", &[]);
+    let http = HttpStandIn::start(&[503, 200]);
+    let r = c.run(&c.job("smoke-check"), "smoke-check", &http.proxy());
+    assert!(r.ok(), "{r}");
+    assert!(
+        r.stdout
+            .contains("http://acme-odoo-backend:8069/web/login not answering yet (1)"),
+        "{r}"
+    );
+    assert!(
+        r.stdout
+            .contains("http://acme-odoo-backend:8069/web/login answered"),
+        "{r}"
+    );
+    assert_eq!(
+        http.requests(),
+        ["GET http://acme-odoo-backend:8069/web/login HTTP/1.1"; 2]
+    );
+}
+
+#[test]
+fn the_smoke_check_fails_when_the_login_page_never_answers() {
+    let _pg = need_pg!();
+    let c = case("local-dev", &[]);
+    let http = HttpStandIn::start(&[404]);
+    let r = c.run(&c.job("smoke-check"), "smoke-check", &http.proxy());
+    assert_eq!(r.code, 1, "{r}");
+    assert!(
+        r.stdout
+            .contains("http://acme-odoo-backend:8069/web/login did not answer"),
+        "{r}"
+    );
+    assert_eq!(http.requests().len(), 10, "{r}");
 }

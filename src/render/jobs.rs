@@ -878,7 +878,7 @@ pub fn upgrade_script(modules: &UpgradeModules) -> String {
     let m = modules.arg();
     s.push_str(&format!("echo \"upgrading modules: {m}\"\n"));
     s.push_str(&format!(
-        "exec odoo -c /etc/odoo/odoo.conf -d \"$DB_NAME\" -u {m} --stop-after-init --no-http --workers=0\n"
+        "exec odoo -c \"$ODOO_RC\" -d \"$DB_NAME\" -u {m} --stop-after-init --no-http --workers=0\n"
     ));
     s
 }
@@ -894,7 +894,9 @@ pub fn upgrade_job(ctx: &Ctx<'_>, spec: &UpgradeSpec) -> Object {
         "-c".into(),
         upgrade_script(&spec.modules),
     ]);
-    c.env.get_or_insert_with(Vec::new).extend(db_env(ctx));
+    let e = c.env.get_or_insert_with(Vec::new);
+    e.push(env("ODOO_RC", ODOO_RC));
+    e.extend(db_env(ctx));
     c.resources = Some(au.resources.clone());
     let mut pod = odoo_pod_spec(ctx, c, Some("Never"), true);
     if spec.beside_backend && ctx.d.filestore_pvc {
@@ -1177,7 +1179,7 @@ mod upgrade_tests {
         assert!(!script.contains("update_list"), "{script}");
         assert!(
             script.contains(
-                "odoo -c /etc/odoo/odoo.conf -d \"$DB_NAME\" -u sale,account --stop-after-init --no-http --workers=0"
+                "odoo -c \"$ODOO_RC\" -d \"$DB_NAME\" -u sale,account --stop-after-init --no-http --workers=0"
             ),
             "{script}"
         );

@@ -5,10 +5,18 @@
 //! A script runs as the container would run it: its command and env *as rendered*
 //! (`secretKeyRef`/`configMapKeyRef` resolved from the rendered Secrets and ConfigMaps),
 //! its volumes "mounted" by mapping each mount path to a directory of the case (the same
-//! PVC name is the same directory in every pod, an `emptyDir` is one per pod). Two things
+//! PVC name is the same directory in every pod, an `emptyDir` is one per pod). Three things
 //! stand between the pod and this machine, and only these: mount paths in env values and
-//! in `odoo.conf`'s `data_dir` are rewritten to those directories, and `PGHOSTADDR` sends
-//! libpq to the test server whatever host name the manifest gives.
+//! in `odoo.conf`'s `data_dir` are rewritten to those directories; `PGHOSTADDR` sends
+//! libpq to the test server whatever host name the manifest gives; and the database's
+//! host name resolves to that server for the `nc` stand-in (`STANDIN_HOSTS`), as the
+//! cluster's DNS resolves a Service. A test that runs an HTTP client gives it the proxy
+//! of its HTTP stand-in in `RunOpts::env` (`http_proxy`).
+//!
+//! Busybox images: busybox `sh` runs the script. Two applets the image's busybox has
+//! (built with busybox's default configuration) are missing from Debian's busybox build:
+//! `nc -z` is the `nc` stand-in, and `wget -T` is GNU wget, which takes the options the
+//! scripts use (`-q -T SEC -O FILE URL`) with the same meaning.
 
 #![allow(dead_code)]
 
@@ -230,7 +238,10 @@ pub struct Case {
 /// What one script run did.
 #[derive(Debug)]
 pub struct Run {
+    /// The exit code; -1 when it was stopped at [`RunOpts::timeout`].
     pub code: i32,
+    /// Stopped at [`RunOpts::timeout`], still running.
+    pub timed_out: bool,
     pub stdout: String,
     pub stderr: String,
     /// The stand-ins' calls, one line each (`odoo -c ... -i base`, `mc cp ...`).
@@ -250,8 +261,13 @@ impl std::fmt::Display for Run {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "exit {}\n--- stdout\n{}--- stderr\n{}--- calls\n{}",
+            "exit {}{}\n--- stdout\n{}--- stderr\n{}--- calls\n{}",
             self.code,
+            if self.timed_out {
+                " (stopped: timed out)"
+            } else {
+                ""
+            },
             self.stdout,
             self.stderr,
             self.calls.join("\n")
@@ -478,6 +494,10 @@ impl Case {
             .env("STANDIN_LOG", &log)
             .env("STANDIN_PSQL", which("psql"))
             .env("STANDIN_S3_DIR", self.s3_dir())
+            .env(
+                "STANDIN_HOSTS",
+                format!("{}={}", self.derived().db_host, pg.addr),
+            )
             .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .envs(opts.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .stdin(Stdio::null());
@@ -491,7 +511,27 @@ impl Case {
         {
             command.env("STANDIN_S3_KEYS", format!("{ak}:{sk}"));
         }
-        let out = command.output().expect("the shell runs");
+        let (out, timed_out) = match opts.timeout {
+            None => (command.output().expect("the shell runs"), false),
+            Some(limit) => {
+                let mut child = command
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .expect("the shell runs");
+                let start = std::time::Instant::now();
+                let mut timed_out = false;
+                while child.try_wait().expect("wait").is_none() {
+                    if start.elapsed() > limit {
+                        let _ = child.kill();
+                        timed_out = true;
+                        break;
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                }
+                (child.wait_with_output().expect("the shell ends"), timed_out)
+            }
+        };
         let calls = std::fs::read_to_string(&log)
             .unwrap_or_default()
             .lines()
@@ -499,6 +539,7 @@ impl Case {
             .collect();
         Run {
             code: out.status.code().unwrap_or(-1),
+            timed_out,
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
             calls,
@@ -638,6 +679,8 @@ pub struct RunOpts {
     pub env: Vec<(String, String)>,
     pub path_first: Vec<PathBuf>,
     pub hide: Vec<&'static str>,
+    /// Stop the script after this long (for scripts that wait forever by design).
+    pub timeout: Option<std::time::Duration>,
 }
 
 impl RunOpts {
