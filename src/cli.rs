@@ -119,6 +119,12 @@ pub struct NewArgs {
     /// Adopt objects of the same name not managed by odoo-tui.
     #[arg(long)]
     pub force: bool,
+    /// Take the instance's lock even though another odoo-tui holds it. Only for a holder
+    /// that is gone for good (a lock no longer renewed expires by itself after 60 s): two
+    /// operations at once can stop an upgrade mid-migration or back up a half-migrated
+    /// database.
+    #[arg(long)]
+    pub force_unlock: bool,
     /// Write the manifests to this folder instead of applying them (GitOps).
     #[arg(long, value_name = "DIR")]
     pub output_dir: Option<PathBuf>,
@@ -172,6 +178,12 @@ pub struct UpgradeArgs {
     /// Do not ask for confirmation.
     #[arg(short = 'y', long)]
     pub yes: bool,
+    /// Take the instance's lock even though another odoo-tui holds it. Only for a holder
+    /// that is gone for good (a lock no longer renewed expires by itself after 60 s): two
+    /// operations at once can stop an upgrade mid-migration or back up a half-migrated
+    /// database.
+    #[arg(long)]
+    pub force_unlock: bool,
     #[arg(long, default_value = "60m", value_name = "DURATION")]
     pub timeout: String,
     #[arg(short = 'o', long, value_enum, default_value = "plain")]
@@ -181,6 +193,12 @@ pub struct UpgradeArgs {
 #[derive(Debug, Args, Clone)]
 pub struct BackupArgs {
     pub name: Option<String>,
+    /// Take the instance's lock even though another odoo-tui holds it. Only for a holder
+    /// that is gone for good (a lock no longer renewed expires by itself after 60 s): two
+    /// operations at once can stop an upgrade mid-migration or back up a half-migrated
+    /// database.
+    #[arg(long)]
+    pub force_unlock: bool,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -221,6 +239,12 @@ pub struct DeleteArgs {
     pub delete_data: bool,
     #[arg(short = 'y', long)]
     pub yes: bool,
+    /// Take the instance's lock even though another odoo-tui holds it. Only for a holder
+    /// that is gone for good (a lock no longer renewed expires by itself after 60 s): two
+    /// operations at once can stop an upgrade mid-migration or back up a half-migrated
+    /// database.
+    #[arg(long)]
+    pub force_unlock: bool,
 }
 
 #[derive(Debug, Args, Clone)]

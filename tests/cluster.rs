@@ -44,11 +44,13 @@ fn quick_start_installs_and_a_rerun_changes_nothing() {
     let before = env.server.resource_version();
     let o = env.ok(QUICK);
     assert!(text(&o).contains("0 object(s) changed"), "{}", text(&o));
+    // Nothing is stored but the instance's lock, taken (1) and given back (2).
     assert_eq!(
         env.server.resource_version(),
-        before,
-        "a re-run with unchanged inputs must not write anything"
+        before + 2,
+        "a re-run with unchanged inputs must not write anything else"
     );
+    assert!(env.obj("leases", "acme-odoo-tui-lock").is_none());
 }
 
 #[test]

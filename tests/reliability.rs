@@ -134,7 +134,12 @@ fn killed_between_waves_then_rerun_converges_without_losing_anything() {
     let config = secret_of(&env, "acme-odoo-config");
 
     env.server.set_scenario(Scenario::default());
+    // The killed run's lock is still there (it expires 60 s after its last renewal):
+    // the re-run says so, and takes it with --force-unlock.
     let o = env.run(QUICK);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("is busy: `new acme`"), "{}", text(&o));
+    let o = env.run(&[QUICK, &["--force-unlock"]].concat());
     assert!(o.status.success(), "{}", text(&o));
     assert_eq!(
         secret_of(&env, "acme-odoo")["data"],

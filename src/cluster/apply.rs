@@ -296,6 +296,15 @@ async fn ensure_namespace(
     }
 }
 
+/// Create the namespace of `kube` when it is missing (with the Pod Security labels), as
+/// the apply does: the instance's lock lives in it. Steps go to `tx`.
+pub async fn create_namespace(
+    kube: &Kube,
+    tx: &UnboundedSender<Progress>,
+) -> Result<(), ClusterError> {
+    ensure_namespace(kube, false, tx).await.map(|_| ())
+}
+
 /// A namespace odoo-tui creates: Pod Security "restricted" enforced, warned and audited.
 fn namespace_body(name: &str) -> Json {
     let mut labels = serde_json::Map::new();

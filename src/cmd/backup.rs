@@ -8,6 +8,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::{Context, Error, FINISHING};
 use crate::cli::BackupArgs;
+use crate::cluster::Kube;
 use crate::cluster::record::{HistoryEntry, HistoryKind, HistoryResult};
 use crate::cluster::watch::InstanceWatch;
 use crate::instance::backup::BackupEnd;
@@ -40,7 +41,19 @@ pub fn first_line(e: &Error) -> String {
 async fn backup(ctx: &Context, a: BackupArgs, cancel: CancellationToken) -> Result<(), Error> {
     let kube = ctx.connect().await?;
     let name = instance::resolve_name(&kube, a.name).await?;
-    let (loaded, rec) = instance::values::recorded(&kube, &name, &[]).await?;
+    let command = format!("backup {name}");
+    let work = backup_locked(ctx, &kube, &name, &cancel);
+    instance::lock::with(&kube, &name, &command, a.force_unlock, &cancel, work).await
+}
+
+/// The backup of `name`, its lock held.
+async fn backup_locked(
+    ctx: &Context,
+    kube: &Kube,
+    name: &str,
+    cancel: &CancellationToken,
+) -> Result<(), Error> {
+    let (loaded, rec) = instance::values::recorded(kube, name, &[]).await?;
     if !loaded.values.backup.enabled {
         return Err(Error::usage(format!(
             "backups are switched off for `{name}` (backup.enabled=false) — turn them on with `odoo-tui new {name} --yes --set backup.enabled=true`"
@@ -48,7 +61,7 @@ async fn backup(ctx: &Context, a: BackupArgs, cancel: CancellationToken) -> Resu
     }
     let creds = Credentials::default();
     let input = RenderInput {
-        release: &name,
+        release: name,
         namespace: &kube.namespace,
         values: &loaded.values,
         credentials: &creds,
@@ -57,15 +70,15 @@ async fn backup(ctx: &Context, a: BackupArgs, cancel: CancellationToken) -> Resu
     let started = crate::time::now();
     let deadline = Instant::now()
         + Duration::from_secs(loaded.values.backup.active_deadline_seconds.max(1) as u64 + 120);
-    let mut w = InstanceWatch::start(&kube, &name);
+    let mut w = InstanceWatch::start(kube, name);
     w.ready().await;
     let keep_waiting = |job: &str| ctx.keep_waiting(job);
     let runner = JobRunner {
-        kube: &kube,
-        release: &name,
+        kube,
+        release: name,
         component: Component::Backup,
         deadline,
-        cancel: &cancel,
+        cancel,
         keep_waiting: &keep_waiting,
         report: Reporter::default(),
     };
@@ -84,7 +97,7 @@ async fn backup(ctx: &Context, a: BackupArgs, cancel: CancellationToken) -> Resu
         revision: rec.revision,
         detail: result.as_ref().err().map(first_line),
     };
-    instance::record::append_history(&kube, &name, &loaded, entry, None).await?;
+    instance::record::append_history(kube, name, &loaded, entry, None).await?;
     let t = result?;
     let _ = writeln!(std::io::stdout().lock(), "{}", t.location());
     Ok(())

@@ -2,12 +2,15 @@
 //! generated Secrets stay (a later `new` reattaches to them) unless `--delete-data`,
 //! which asks for the name to be typed.
 
-use super::{Context, Error};
+use tokio_util::sync::CancellationToken;
+
+use super::{Context, Error, FINISHING};
 use crate::cli::DeleteArgs;
+use crate::cluster::Kube;
 use crate::instance::{self, Reporter};
 
 pub fn run(ctx: &Context, a: DeleteArgs) -> Result<(), Error> {
-    ctx.block_on(None, |_| delete(ctx, a))
+    ctx.block_on(Some(FINISHING), |cancel| delete(ctx, a, cancel))
 }
 
 /// With `--delete-data` and no `--yes`: the user types the instance name.
@@ -30,13 +33,27 @@ fn confirm_data_loss(ctx: &Context, name: &str, namespace: &str) -> Result<(), E
     Ok(())
 }
 
-async fn delete(ctx: &Context, a: DeleteArgs) -> Result<(), Error> {
+async fn delete(ctx: &Context, a: DeleteArgs, cancel: CancellationToken) -> Result<(), Error> {
     let kube = ctx.connect().await?;
+    let name = a.name.as_str();
+    let command = format!("delete {name}");
+    let work = delete_locked(ctx, &kube, &a, &cancel);
+    instance::lock::with(&kube, name, &command, a.force_unlock, &cancel, work).await
+}
+
+/// The deletion, the instance's lock held.
+async fn delete_locked(
+    ctx: &Context,
+    kube: &Kube,
+    a: &DeleteArgs,
+    cancel: &CancellationToken,
+) -> Result<(), Error> {
     let name = a.name.as_str();
     if a.delete_data && !a.yes {
         confirm_data_loss(ctx, name, &kube.namespace)?;
     }
-    let done = instance::delete::delete(&kube, name, a.delete_data, Reporter::default()).await?;
+    let done =
+        instance::delete::delete(kube, name, a.delete_data, Reporter::default(), cancel).await?;
     if done.kept_claims > 0 {
         eprintln!(
             "kept {} PVC(s) and the generated Secrets: `odoo-tui new {name}` reattaches to them; `--delete-data` removes them",

@@ -116,9 +116,11 @@ impl Error {
                 instance::Error::Apply(e) => apply_exit(e),
                 instance::Error::Ambiguous { .. } => Exit::Usage,
                 instance::Error::Timeout(_) => Exit::NotReady,
+                instance::Error::Cancelled(_) => Exit::Cancelled,
                 instance::Error::Cluster(_)
                 | instance::Error::NotFound { .. }
                 | instance::Error::NoneInNamespace { .. }
+                | instance::Error::Locked(_)
                 | instance::Error::Unavailable(_) => Exit::Failure,
             },
         }

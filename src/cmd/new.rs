@@ -47,7 +47,7 @@ async fn with_flags(
     a: NewArgs,
     cancel: CancellationToken,
 ) -> Result<(), Error> {
-    let timeout = parse_timeout(&a.timeout)?;
+    parse_timeout(&a.timeout)?;
     let namespace = ctx.namespace_or_default();
     if let Some(dir) = a.output_dir.clone() {
         to_folder(&name, &namespace, &a.values, Some(dir))?;
@@ -66,8 +66,28 @@ async fn with_flags(
         }
         Err(e) => return Err(e.into()),
     };
+    if a.dry_run {
+        // A dry run stores nothing: it needs no lock.
+        return apply_flags(ctx, &kube, &name, a, &cancel).await;
+    }
+    let report = Reporter::new(a.output == PlainJson::Json);
+    create_namespace(&kube, report).await?;
+    let (command, force) = (format!("new {name}"), a.force_unlock);
+    let work = apply_flags(ctx, &kube, &name, a, &cancel);
+    instance::lock::with(&kube, &name, &command, force, &cancel, work).await
+}
+
+/// Apply the values of the flags as instance `name` (its lock held unless a dry run).
+async fn apply_flags(
+    ctx: &Context,
+    kube: &Kube,
+    name: &str,
+    a: NewArgs,
+    cancel: &CancellationToken,
+) -> Result<(), Error> {
+    let timeout = parse_timeout(&a.timeout)?;
     let (loaded, _record) =
-        instance::values::for_new(&kube, &name, value_sources(&a.values)?).await?;
+        instance::values::for_new(kube, name, value_sources(&a.values)?).await?;
     print_warnings(&loaded);
     let opts = Options {
         force: a.force,
@@ -78,10 +98,11 @@ async fn with_flags(
     };
     let live = ctx.interactive() && !ctx.plain && a.output == PlainJson::Plain;
     let outcome = if live && !a.dry_run {
-        instance::apply::with_dashboard(&kube, &name, &loaded, &opts, ctx.no_color, cancel).await?
+        let cancel = cancel.clone();
+        instance::apply::with_dashboard(kube, name, &loaded, &opts, ctx.no_color, cancel).await?
     } else {
         let report = Reporter::new(a.output == PlainJson::Json);
-        instance::apply::with_lines(&kube, &name, &loaded, &opts, report, &cancel).await?
+        instance::apply::with_lines(kube, name, &loaded, &opts, report, cancel).await?
     };
     if a.dry_run {
         let _ = write!(std::io::stdout().lock(), "{}", outcome.diff);
@@ -91,7 +112,18 @@ async fn with_flags(
         );
         return Ok(());
     }
-    finish(&kube, &name, a.show_credentials, &loaded, &outcome);
+    finish(kube, name, a.show_credentials, &loaded, &outcome);
+    Ok(())
+}
+
+/// The namespace, created when missing (the lock of the instance lives in it).
+async fn create_namespace(kube: &Kube, report: Reporter) -> Result<(), Error> {
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    apply::create_namespace(kube, &tx).await?;
+    let mut last = None;
+    while let Ok(p) = rx.try_recv() {
+        report.progress(&p, &mut last);
+    }
     Ok(())
 }
 
@@ -447,35 +479,53 @@ fn with_wizard(ctx: &Context, a: NewArgs) -> Result<(), Error> {
             let t = target_for(&target, &answers);
             rt.block_on(async {
                 let kube = Kube::connect(&t).await?;
-                if !answers.secrets.is_empty() {
-                    create_secrets(&kube, &answers).await?;
-                }
-                print_warnings(&loaded);
-                let opts = Options {
-                    force: false,
-                    dry_run: false,
-                    timeout,
-                    typed: answers.typed.clone(),
-                    revision: None,
-                };
-                let outcome = instance::apply::with_dashboard(
+                create_namespace(&kube, Reporter::default()).await?;
+                let command = format!("new {}", answers.name);
+                let lock = instance::lock::acquire(
                     &kube,
                     &answers.name,
-                    &loaded,
-                    &opts,
-                    ctx.no_color,
-                    cancel,
+                    &command,
+                    a.force_unlock,
+                    &cancel,
                 )
                 .await?;
-                finish(
-                    &kube,
-                    &answers.name,
-                    answers.show_credentials,
-                    &loaded,
-                    &outcome,
-                );
-                Ok(())
+                let result = apply_answers(ctx, &kube, &answers, &loaded, timeout, cancel).await;
+                lock.release().await;
+                result
             })
         }
     }
+}
+
+/// Apply the wizard's answers (its Secrets first), the instance's lock held.
+async fn apply_answers(
+    ctx: &Context,
+    kube: &Kube,
+    answers: &Answers,
+    loaded: &Loaded,
+    timeout: std::time::Duration,
+    cancel: CancellationToken,
+) -> Result<(), Error> {
+    if !answers.secrets.is_empty() {
+        create_secrets(kube, answers).await?;
+    }
+    print_warnings(loaded);
+    let opts = Options {
+        force: false,
+        dry_run: false,
+        timeout,
+        typed: answers.typed.clone(),
+        revision: None,
+    };
+    let outcome =
+        instance::apply::with_dashboard(kube, &answers.name, loaded, &opts, ctx.no_color, cancel)
+            .await?;
+    finish(
+        kube,
+        &answers.name,
+        answers.show_credentials,
+        loaded,
+        &outcome,
+    );
+    Ok(())
 }

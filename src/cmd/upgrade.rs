@@ -49,9 +49,24 @@ async fn upgrade(ctx: &Context, a: UpgradeArgs, cancel: CancellationToken) -> Re
             "`odoo-tui upgrade` asks for confirmation, but there is no terminal: pass --yes",
         ));
     }
-    let report = Reporter::new(a.output == PlainJson::Json);
     let kube = ctx.connect().await?;
     let name = instance::resolve_name(&kube, a.name.clone()).await?;
+    let (command, force) = (format!("upgrade {name}"), a.force_unlock);
+    let work = upgrade_locked(ctx, a, kube.clone(), name.clone(), choice, timeout, &cancel);
+    instance::lock::with(&kube, &name, &command, force, &cancel, work).await
+}
+
+/// The upgrade of `name`, its lock held.
+async fn upgrade_locked(
+    ctx: &Context,
+    a: UpgradeArgs,
+    kube: Kube,
+    name: String,
+    choice: ModuleChoice,
+    timeout: Duration,
+    cancel: &CancellationToken,
+) -> Result<(), Error> {
+    let report = Reporter::new(a.output == PlainJson::Json);
     let (loaded, rec) = instance::values::recorded(&kube, &name, &[]).await?;
     let modules = match choice {
         ModuleChoice::Given(m) => m,
@@ -124,7 +139,7 @@ async fn upgrade(ctx: &Context, a: UpgradeArgs, cancel: CancellationToken) -> Re
         release: &name,
         component: Component::Backup,
         deadline,
-        cancel: &cancel,
+        cancel,
         keep_waiting: &keep_waiting,
         report,
     };
@@ -238,7 +253,7 @@ async fn upgrade(ctx: &Context, a: UpgradeArgs, cancel: CancellationToken) -> Re
     let left = deadline
         .checked_duration_since(Instant::now())
         .unwrap_or(Duration::from_secs(1));
-    if let Err(e) = roll(&kube, &name, &new_loaded, revision, left, &cancel, report).await {
+    if let Err(e) = roll(&kube, &name, &new_loaded, revision, left, cancel, report).await {
         // Back to the previous image and replicas; the failure is recorded.
         report.step("the rollout failed: putting the backend back on its previous image");
         let back = roll(

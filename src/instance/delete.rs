@@ -1,6 +1,8 @@
 //! Removing an instance: its workloads, Services, Jobs, ConfigMaps (the record too) and
 //! ServiceAccount; with its data, also its PVCs and Secrets.
 
+use tokio_util::sync::CancellationToken;
+
 use super::{Error, Reporter};
 use crate::cluster::kinds::Kind;
 use crate::cluster::{Kube, instance_selector, managed_selector};
@@ -21,7 +23,14 @@ pub async fn delete(
     name: &str,
     with_data: bool,
     report: Reporter,
+    cancel: &CancellationToken,
 ) -> Result<Deleted, Error> {
+    let stop = |done: &Deleted| {
+        Error::Cancelled(format!(
+            "cancelled after {} object(s) deleted: run the same command again to finish",
+            done.objects
+        ))
+    };
     let sel = managed_selector(name);
     let mut kinds: Vec<&Kind> = Kind::prunable().collect();
     kinds.push(Kind::by_name("ServiceAccount").expect("known"));
@@ -31,6 +40,9 @@ pub async fn delete(
     let mut done = Deleted::default();
     for kind in kinds {
         for obj in kube.list(kind, &sel).await? {
+            if cancel.is_cancelled() {
+                return Err(stop(&done));
+            }
             let n = obj["metadata"]["name"].as_str().unwrap_or_default();
             kube.delete(kind, n, false).await?;
             report.step(&format!("{}/{n} deleted", kind.kind));
@@ -41,6 +53,9 @@ pub async fn delete(
     let claims = kube.list(pvc, &instance_selector(name)).await?;
     if with_data {
         for obj in &claims {
+            if cancel.is_cancelled() {
+                return Err(stop(&done));
+            }
             let n = obj["metadata"]["name"].as_str().unwrap_or_default();
             kube.delete(pvc, n, false).await?;
             report.step(&format!("PersistentVolumeClaim/{n} deleted"));

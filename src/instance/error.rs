@@ -28,6 +28,12 @@ pub enum Error {
     /// Waiting for the instance took longer than allowed.
     #[error("{0}")]
     Timeout(String),
+    /// Another command holds the instance's lock (the message names it and the way out).
+    #[error("{0}")]
+    Locked(String),
+    /// Stopped by Ctrl-C (or a lost lock) between two steps.
+    #[error("{0}")]
+    Cancelled(String),
     /// No name given and several instances to choose from (a usage error).
     #[error(
         "namespace `{namespace}` holds {} instances ({}): name the one you mean",

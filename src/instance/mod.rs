@@ -1,5 +1,5 @@
 //! What every command does to one instance, written once: find it, read its record and
-//! values, append to its history, take a status snapshot, apply it with progress, run a
+//! values, lock it, append to its history, take a status snapshot, apply it with progress, run a
 //! Job and follow its log, take a backup, put it in and out of maintenance, locate its
 //! backend, delete it, and show it live.
 //!
@@ -15,6 +15,7 @@ mod error;
 pub mod find;
 pub mod job;
 pub mod live;
+pub mod lock;
 pub mod maintenance;
 pub mod progress;
 pub mod record;

@@ -5,4 +5,5 @@
 pub mod apply;
 pub mod backup;
 pub mod history;
+pub mod lock;
 pub mod upgrade;
