@@ -643,3 +643,147 @@ fn verbose_prints_every_request_and_the_decisions_never_a_secret() {
         assert!(!out.contains(secret), "a credential was printed:\n{out}");
     }
 }
+
+/// Samples the server every 10 ms while `run` runs: `sample` of each moment.
+fn sampling<T: Send, O>(
+    env: &Env,
+    sample: impl Fn(&Env) -> T + Sync,
+    run: impl FnOnce() -> O,
+) -> (O, Vec<T>) {
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|s| {
+        let sampler = s.spawn(|| {
+            let mut out = Vec::new();
+            while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                out.push(sample(env));
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            out
+        });
+        let o = run();
+        stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        (o, sampler.join().unwrap())
+    })
+}
+
+/// Pods of a component that have not ended.
+fn live_pods(env: &Env, component: &str) -> usize {
+    env.server
+        .objects("pods", NS)
+        .iter()
+        .filter(|p| p["metadata"]["labels"]["app.kubernetes.io/component"] == component)
+        .filter(|p| !matches!(p["status"]["phase"].as_str(), Some("Succeeded" | "Failed")))
+        .count()
+}
+
+fn maintenance_on(env: &Env) -> bool {
+    env.obj("configmaps", "acme-odoo-nginx")
+        .and_then(|c| c["data"]["nginx.conf"].as_str().map(str::to_string))
+        .is_some_and(|c| c.contains("# Maintenance: everything gets the maintenance page."))
+}
+
+fn data_claim(workload: &Json) -> Option<String> {
+    workload["spec"]["template"]["spec"]["volumes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|v| v["name"] == "data")
+        .and_then(|v| v["persistentVolumeClaim"]["claimName"].as_str())
+        .map(str::to_string)
+}
+
+#[test]
+fn turning_s3_on_copies_the_files_with_the_backend_stopped_then_drops_the_pvc() {
+    let env = Env::start(Config::default().scenario(
+        Scenario::from_yaml(
+            "pods:\n  - selector: {app.kubernetes.io/component: storage-init}\n    exitCode: 0\n    runSeconds: 20\n",
+        )
+        .unwrap(),
+    ));
+    env.ok(&[
+        "new",
+        "acme",
+        "--preset",
+        "quick-start",
+        "--yes",
+        "--set",
+        "minio.enabled=false",
+        "--set",
+        "nginx.enabled=true",
+    ]);
+    let backend = env.obj("deployments", "acme-odoo-backend").unwrap();
+    assert_eq!(
+        data_claim(&backend).as_deref(),
+        Some("acme-odoo-backend-data")
+    );
+
+    // While a Job that moves the files runs: how many backend pods, and the page.
+    let (o, samples) = sampling(
+        &env,
+        |env| {
+            let moving = live_pods(env, "init") + live_pods(env, "storage-init") > 0;
+            (moving, live_pods(env, "backend"), maintenance_on(env))
+        },
+        || env.run(&["new", "acme", "--yes", "--set", "minio.enabled=true"]),
+    );
+    let out = text(&o);
+    assert!(o.status.success(), "{out}");
+    assert!(out.contains("the filestore moves to S3"), "{out}");
+    let during: Vec<_> = samples.iter().filter(|(moving, _, _)| *moving).collect();
+    assert!(
+        !during.is_empty(),
+        "storage-init was never seen running:\n{out}"
+    );
+    assert!(
+        during
+            .iter()
+            .all(|(_, backend, page)| *backend == 0 && *page),
+        "a backend pod ran, or the page was off, while the files moved: {during:?}\n{out}"
+    );
+    // The Jobs that move the files mounted the PVC; the backend now runs without it.
+    for job in ["acme-odoo-init", "acme-odoo-storage-init"] {
+        let j = env.obj("jobs", job).unwrap();
+        assert_eq!(
+            data_claim(&j).as_deref(),
+            Some("acme-odoo-backend-data"),
+            "{job}"
+        );
+    }
+    let backend = env.obj("deployments", "acme-odoo-backend").unwrap();
+    assert_eq!(data_claim(&backend), None);
+    assert_eq!(backend["status"]["readyReplicas"], 1);
+    assert!(!maintenance_on(&env));
+    // The PVC itself is kept.
+    assert!(
+        env.obj("persistentvolumeclaims", "acme-odoo-backend-data")
+            .is_some()
+    );
+
+    // Done once: a re-run does not stop the backend again.
+    let scaled = env.server.count("patch", "deployments/scale");
+    let again = text(&env.ok(&["new", "acme", "--yes"]));
+    assert!(!again.contains("the filestore moves to S3"), "{again}");
+    assert_eq!(env.server.count("patch", "deployments/scale"), scaled);
+
+    // Turning S3 off again is refused, before anything changes (but the lock).
+    let before = env.server.counters();
+    let o = env.run(&["new", "acme", "--yes", "--set", "minio.enabled=false"]);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{out}");
+    assert!(
+        out.contains("refusing to turn the S3 filestore of `acme` off"),
+        "{out}"
+    );
+    assert!(out.contains("keep S3 on"), "{out}");
+    let writes: Vec<_> = env
+        .server
+        .counters()
+        .into_iter()
+        .filter(|((verb, resource), n)| {
+            matches!(verb.as_str(), "create" | "patch" | "update" | "delete")
+                && resource != "leases"
+                && before.get(&(verb.clone(), resource.clone())) != Some(n)
+        })
+        .collect();
+    assert!(writes.is_empty(), "{writes:?}\n{out}");
+}

@@ -305,6 +305,54 @@ fn storage_init_installs_the_s3_modules_an_existing_database_lacks() {
     );
 }
 
+/// Turning S3 on for an instance whose files are on the backend's PVC: the Jobs of that
+/// apply mount the PVC (the engine's transition), install the S3 modules on the existing
+/// database and move the files that are on it into the bucket; none is missing after.
+#[test]
+fn turning_s3_on_moves_the_files_on_the_pvc_into_the_bucket() {
+    let pg = need_pg!();
+    let mut c = case("quick-start", &["minio.enabled=false"]);
+    c.provision_db(pg, true);
+    assert!(c.run(&c.job("init"), "init", &RunOpts::default()).ok());
+    let logo = c
+        .pvc_dir("acme-odoo-backend-data")
+        .join(format!("filestore/{}/4a/4a1b2c3d4e5f", c.db_name()));
+    assert!(logo.exists());
+
+    c.values = load(
+        "quick-start",
+        &[
+            format!("postgresql.auth.username={}", c.db_user()),
+            format!("postgresql.auth.database={}", c.db_name()),
+        ],
+    );
+    c.creds.minio_root_password = Some("minio-secret".into());
+    c.render_with(odoo_tui::render::Transition {
+        filestore_to_s3: true,
+        ..Default::default()
+    });
+    let prov = c.run(&c.job("minio-provisioning"), "mc", &RunOpts::default());
+    assert!(prov.ok(), "{prov}");
+    let r = c.run(&c.job("init"), "init", &RunOpts::default());
+    assert!(r.ok(), "{r}");
+    assert!(r.calls[0].contains(" -i fs_attachment_s3 "), "{r}");
+    assert!(
+        r.stdout.contains("attachments whose file is missing: 0"),
+        "{r}"
+    );
+    assert_eq!(
+        c.sql("SELECT store_fname FROM ir_attachment"),
+        "s3://4a/4a1b2c3d4e5f"
+    );
+    assert!(c.s3_dir().join("odoo-filestore/4a/4a1b2c3d4e5f").exists());
+    let s = c.run(&c.job("storage-init"), "storage-init", &RunOpts::default());
+    assert!(s.ok(), "{s}");
+    assert!(
+        s.stdout.contains("attachments whose file is missing: 0"),
+        "{s}"
+    );
+}
+
 /// S3 keys reach mc through MC_HOST_<alias>, never its command line, whatever they hold.
 #[test]
 fn s3_keys_with_dashes_quotes_dollars_and_spaces_reach_mc_through_the_environment() {

@@ -16,8 +16,9 @@ use super::kinds::Kind;
 use super::log;
 use super::record::{self, HistoryEntry, HistoryKind, HistoryResult};
 use super::watch::InstanceWatch;
+use crate::plan::apply::FilestoreChange;
 use crate::plan::apply::{self as plan, JobAction, Ownership, WaitFor, Wave};
-use crate::render::{Credentials, Derived, Object, RenderInput};
+use crate::render::{Credentials, Derived, Object, RenderInput, Transition};
 use crate::status::{self, Component, Failure};
 use crate::values::Loaded;
 
@@ -37,6 +38,9 @@ pub struct Options {
     /// records its operation (an upgrade). `None`: the next revision when something
     /// changed, with an install or update entry.
     pub revision: Option<u64>,
+    /// The backend is stopped (an upgrade): the maintenance page (with nginx) stays on
+    /// until the backend is ready again, and goes off then.
+    pub maintenance_until_ready: bool,
 }
 
 /// What happened to one object.
@@ -177,6 +181,20 @@ pub async fn run(
         )),
     );
     kube.check().await?;
+    // Where the filestore was at the last apply decides how it moves now; turning S3 off
+    // is refused before anything changes.
+    let before = record::read(kube, &d.fullname).await?.and_then(|r| {
+        crate::values::load_over_record("instance record", &r.values, &[])
+            .ok()
+            .map(|l| Derived::new(release, &l.values))
+    });
+    let moving = plan::filestore_change(before.as_ref(), &d, release)
+        .map_err(|m| ApplyError::Config(crate::Error::Usage(m)))?
+        == FilestoreChange::ToS3;
+    let transition = Transition {
+        filestore_to_s3: moving,
+        maintenance: v.nginx.enabled && (moving || opts.maintenance_until_ready),
+    };
     let namespace_exists = ensure_namespace(kube, opts.dry_run, tx).await?;
 
     send(
@@ -186,12 +204,13 @@ pub async fn run(
     creds::verify_existing(kube, v, &d).await?;
     let (credentials, generated) = creds::resolve(kube, v, &d, &opts.typed).await?;
 
-    let mut objects = crate::render::render(&RenderInput {
+    let input = RenderInput {
         release,
         namespace: &kube.namespace,
         values: v,
         credentials: &credentials,
-    })?;
+    };
+    let mut objects = crate::render::render_with(&input, transition)?;
     objects.iter_mut().for_each(plan::annotate);
 
     let existing = fetch_all(kube, &objects).await?;
@@ -208,9 +227,17 @@ pub async fn run(
     let mut watch = InstanceWatch::start(kube, release);
     let waves = plan::waves(&objects);
     let total = waves.len();
+    let mut stopped = false;
     for (i, wave) in waves.iter().enumerate() {
         if cancel.is_cancelled() {
             return Err(ApplyError::Cancelled);
+        }
+        // The files move while no backend writes new ones (and holds the ReadWriteOnce
+        // PVC): stopped before the first Job that moves them, started by the Odoo wave.
+        if moving && !stopped && moves_files(wave) {
+            stop_backend_for_move(kube, &d, &objects, &mut watch, started, opts, tx, cancel)
+                .await?;
+            stopped = true;
         }
         send(
             tx,
@@ -252,6 +279,11 @@ pub async fn run(
             )
             .await?;
         }
+        // The backend is ready: the maintenance page can go.
+        if transition.maintenance && starts_backend(wave) {
+            let off = crate::render::render(&input)?;
+            maintenance_off(kube, &off, &objects, &mut watch, started, opts, tx, cancel).await?;
+        }
     }
 
     for (key, _) in prune(kube, release, &objects, &d, tx).await? {
@@ -265,6 +297,114 @@ pub async fn run(
         },
     );
     Ok(outcome)
+}
+
+/// Whether a wave runs a Job that moves the filestore's files (init, storage-init).
+fn moves_files(wave: &Wave) -> bool {
+    wave.objects
+        .iter()
+        .any(|o| o.kind() == "Job" && matches!(o.component(), Some("init" | "storage-init")))
+}
+
+/// Whether a wave starts the backend.
+fn starts_backend(wave: &Wave) -> bool {
+    wave.objects
+        .iter()
+        .any(|o| o.kind() == "Deployment" && o.component() == Some("backend"))
+}
+
+/// The maintenance page's objects (nginx's ConfigMaps and Deployment) of a render.
+fn maintenance_objects(objects: &[Object]) -> impl Iterator<Item = &Object> {
+    objects.iter().filter(|o| {
+        o.component() == Some("nginx") && matches!(o.kind(), "ConfigMap" | "Deployment")
+    })
+}
+
+/// Before the filestore moves to S3: the maintenance page on (with nginx), the backend
+/// scaled to zero through the scale subresource, and its pods gone.
+#[allow(clippy::too_many_arguments)]
+async fn stop_backend_for_move(
+    kube: &Kube,
+    d: &Derived,
+    objects: &[Object],
+    watch: &mut InstanceWatch,
+    started: Instant,
+    opts: &Options,
+    tx: &UnboundedSender<Progress>,
+    cancel: &CancellationToken,
+) -> Result<(), ApplyError> {
+    send(
+        tx,
+        Progress::Step(
+            "the filestore moves to S3: the backend stops while the files on its PVC are copied to the bucket (the PVC is kept)".into(),
+        ),
+    );
+    for o in maintenance_objects(objects) {
+        kube.apply(kind_of(o), o.name(), &o.to_json(), true, false)
+            .await?;
+    }
+    let deployment = format!("{}-backend", d.fullname);
+    let kind = Kind::by_name("Deployment").expect("known");
+    if kube.get(kind, &deployment).await?.is_none() {
+        return Ok(());
+    }
+    kube.scale_deployment(&deployment, 0).await?;
+    send(
+        tx,
+        Progress::Step(format!("Deployment/{deployment} scaled to 0")),
+    );
+    loop {
+        let left = watch.snapshot(crate::time::now()).pods.iter().any(|p| {
+            p.metadata
+                .labels
+                .as_ref()
+                .and_then(|l| l.get(status::COMPONENT_LABEL))
+                .is_some_and(|c| c == "backend")
+        });
+        if !left {
+            return Ok(());
+        }
+        let rest = opts.timeout.checked_sub(started.elapsed()).ok_or_else(|| {
+            ApplyError::Timeout(format!(
+                "timed out waiting for the pods of Deployment/{deployment} to stop — raise --timeout"
+            ))
+        })?;
+        tokio::select! {
+            _ = cancel.cancelled() => return Err(ApplyError::Cancelled),
+            _ = watch.changed() => {}
+            _ = tokio::time::sleep(rest.min(Duration::from_secs(1))) => {}
+        }
+    }
+}
+
+/// Once the backend is ready: the maintenance page off (nginx's objects of the render
+/// `off`, made without it), and nginx ready with it.
+#[allow(clippy::too_many_arguments)]
+async fn maintenance_off(
+    kube: &Kube,
+    off: &[Object],
+    all: &[Object],
+    watch: &mut InstanceWatch,
+    started: Instant,
+    opts: &Options,
+    tx: &UnboundedSender<Progress>,
+    cancel: &CancellationToken,
+) -> Result<(), ApplyError> {
+    let objects: Vec<Object> = maintenance_objects(off).cloned().collect();
+    for o in &objects {
+        kube.apply(kind_of(o), o.name(), &o.to_json(), true, false)
+            .await?;
+    }
+    send(
+        tx,
+        Progress::Step("the backend is ready: maintenance page off".into()),
+    );
+    let wave = Wave {
+        name: "maintenance page off",
+        objects,
+        wait: WaitFor::Ready,
+    };
+    wait_for_wave(watch, &wave, all, started, opts.timeout, tx, cancel).await
 }
 
 /// Create the namespace when it is missing (not in a dry run); `false` when it does not

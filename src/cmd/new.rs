@@ -95,6 +95,7 @@ async fn apply_flags(
         timeout,
         typed: Default::default(),
         revision: None,
+        maintenance_until_ready: false,
     };
     let live = ctx.interactive() && !ctx.plain && a.output == PlainJson::Plain;
     let outcome = if live && !a.dry_run {
@@ -364,6 +365,7 @@ fn review(target: &Target, rt: &Runtime, draft: &Answers) -> Option<Review> {
         timeout: std::time::Duration::from_secs(60),
         typed: draft.typed.clone(),
         revision: None,
+        maintenance_until_ready: false,
     };
     let out = rt
         .block_on(apply::run(
@@ -516,6 +518,7 @@ async fn apply_answers(
         timeout,
         typed: answers.typed.clone(),
         revision: None,
+        maintenance_until_ready: false,
     };
     let outcome =
         instance::apply::with_dashboard(kube, &answers.name, loaded, &opts, ctx.no_color, cancel)

@@ -332,6 +332,7 @@ async fn roll(
         timeout,
         typed: Default::default(),
         revision: Some(revision),
+        maintenance_until_ready: false,
     };
     instance::apply::with_lines(kube, release, loaded, &opts, report, cancel).await?;
     Ok(())

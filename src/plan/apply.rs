@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 use serde_json::Value as Json;
 
 use crate::render::{Object, template};
+use crate::values::Derived;
 
 /// What to wait for after a wave is applied.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,6 +73,44 @@ pub fn waves(objects: &[Object]) -> Vec<Wave> {
     }
     out.retain(|w| !w.objects.is_empty());
     out
+}
+
+/// Where the filestore goes compared with the last apply (the instance record's values).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FilestoreChange {
+    /// Where it was (or a new instance).
+    Stays,
+    /// From the backend's PVC to S3: the files on the PVC are copied to the bucket with
+    /// the backend stopped, before the backend runs without the PVC (which is kept).
+    ToS3,
+}
+
+/// How the filestore moves from what was applied last (`before`, `None` for a new
+/// instance) to what is applied now; the `Err` is the message refusing to turn S3 off
+/// (the attachments are in the bucket, and nothing moves them back).
+pub fn filestore_change(
+    before: Option<&Derived>,
+    after: &Derived,
+    release: &str,
+) -> Result<FilestoreChange, String> {
+    let Some(before) = before else {
+        return Ok(FilestoreChange::Stays);
+    };
+    match (before.s3, after.s3) {
+        (false, true) => Ok(FilestoreChange::ToS3),
+        (true, false) => {
+            let why = if after.s3_requested {
+                "the new backend image lacks the S3 filestore modules (set backend.image.s3Modules=true if it has them, or keep an image that has them)"
+            } else {
+                "minio.enabled and externalS3.enabled would both be false"
+            };
+            Err(format!(
+                "refusing to turn the S3 filestore of `{release}` off: {why}. Its attachments are in the bucket `{}` and odoo-tui does not move them back to a volume, so Odoo would lose them — keep S3 on (re-run without that change), or, to leave S3, back up (`odoo-tui backup {release}`) and restore the database and the bucket's files into a new instance yourself",
+                before.s3_bucket
+            ))
+        }
+        _ => Ok(FilestoreChange::Stays),
+    }
 }
 
 /// Annotation holding a Job's identity (see [`crate::render::JOB_SPEC_HASH`]).
@@ -316,6 +355,49 @@ mod tests {
         assert_eq!(w[2].wait, WaitFor::Ready);
         assert_eq!(w[3].wait, WaitFor::Complete);
         assert_eq!(w[4].wait, WaitFor::Complete);
+    }
+
+    #[test]
+    fn turning_s3_on_moves_the_filestore_and_turning_it_off_is_refused() {
+        let d = |sets: &[&str]| {
+            let sources: Vec<_> = sets
+                .iter()
+                .map(|s| crate::values::Source::set(s).unwrap())
+                .collect();
+            let v = crate::values::load(&sources).unwrap().values;
+            Derived::new("acme", &v)
+        };
+        let (pvc, s3) = (d(&["minio.enabled=false"]), d(&[]));
+        assert_eq!(
+            filestore_change(Some(&pvc), &s3, "acme"),
+            Ok(FilestoreChange::ToS3)
+        );
+        assert_eq!(
+            filestore_change(None, &s3, "acme"),
+            Ok(FilestoreChange::Stays)
+        );
+        assert_eq!(
+            filestore_change(Some(&s3), &s3, "acme"),
+            Ok(FilestoreChange::Stays)
+        );
+        assert_eq!(
+            filestore_change(Some(&pvc), &pvc, "acme"),
+            Ok(FilestoreChange::Stays)
+        );
+        let e = filestore_change(Some(&s3), &pvc, "acme").unwrap_err();
+        assert!(
+            e.contains("refusing to turn the S3 filestore of `acme` off"),
+            "{e}"
+        );
+        assert!(
+            e.contains("minio.enabled") && e.contains("odoo-filestore"),
+            "{e}"
+        );
+        assert!(e.contains("keep S3 on"), "{e}");
+        // An image without the S3 modules would turn it off just the same.
+        let lacking = d(&["backend.image.repository=odoo", "backend.image.tag=18.0"]);
+        let e = filestore_change(Some(&s3), &lacking, "acme").unwrap_err();
+        assert!(e.contains("backend.image.s3Modules"), "{e}");
     }
 
     #[test]

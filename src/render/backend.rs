@@ -63,8 +63,9 @@ pub fn odoo_env(ctx: &Ctx<'_>) -> Vec<EnvVar> {
 }
 
 /// Volumes of an Odoo pod: odoo.conf (from the config Secret, or composed into an
-/// emptyDir when the master password comes from an existing Secret) and the data dir.
-pub fn odoo_volumes(ctx: &Ctx<'_>, with_data_pvc: bool) -> Vec<Volume> {
+/// emptyDir when the master password comes from an existing Secret) and the data dir:
+/// the filestore PVC with `filestore_pvc`, else an emptyDir.
+pub fn odoo_volumes(ctx: &Ctx<'_>, filestore_pvc: bool) -> Vec<Volume> {
     let mut v = vec![Volume {
         name: "config-source".into(),
         secret: Some(SecretVolumeSource {
@@ -84,7 +85,7 @@ pub fn odoo_volumes(ctx: &Ctx<'_>, with_data_pvc: bool) -> Vec<Volume> {
     }
     // The root filesystem is read-only: Python's and Odoo's temporary files go here.
     v.push(empty_dir("tmp"));
-    if with_data_pvc && ctx.d.filestore_pvc {
+    if filestore_pvc {
         v.push(Volume {
             name: "data".into(),
             persistent_volume_claim: Some(PersistentVolumeClaimVolumeSource {
@@ -221,12 +222,13 @@ pub fn small_resources() -> k8s_openapi::api::core::v1::ResourceRequirements {
     }
 }
 
-/// A pod spec running the Odoo image with the backend's identity and security.
+/// A pod spec running the Odoo image with the backend's identity and security, with the
+/// filestore PVC as data dir when `filestore_pvc`.
 pub fn odoo_pod_spec(
     ctx: &Ctx<'_>,
     container: Container,
     restart_policy: Option<&str>,
-    with_data_pvc: bool,
+    filestore_pvc: bool,
 ) -> PodSpec {
     let b = &ctx.v.backend;
     PodSpec {
@@ -236,7 +238,7 @@ pub fn odoo_pod_spec(
         security_context: Some(ctx.pod_security(&b.pod_security_context, 100, 101)),
         init_containers: non_empty(odoo_init_containers(ctx)),
         containers: vec![container],
-        volumes: Some(odoo_volumes(ctx, with_data_pvc)),
+        volumes: Some(odoo_volumes(ctx, filestore_pvc)),
         restart_policy: restart_policy.map(str::to_string),
         node_selector: non_empty_map(&b.node_selector),
         tolerations: non_empty(b.tolerations.clone()),
@@ -319,7 +321,7 @@ pub fn render(ctx: &Ctx<'_>) -> Vec<Object> {
             },
             template: PodTemplateSpec {
                 metadata: Some(pod_meta),
-                spec: Some(odoo_pod_spec(ctx, c, None, true)),
+                spec: Some(odoo_pod_spec(ctx, c, None, ctx.d.filestore_pvc)),
             },
             ..Default::default()
         }),

@@ -12,7 +12,7 @@ use k8s_openapi::api::core::v1::{HTTPGetAction, Probe as K8sProbe};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use super::{Credentials, Object, RenderInput};
+use super::{Credentials, Object, RenderInput, Transition};
 use crate::values::Values;
 pub use crate::values::derived::{Derived, names};
 
@@ -28,6 +28,8 @@ pub struct Ctx<'a> {
     pub namespace: &'a str,
     pub creds: &'a Credentials,
     pub d: Derived,
+    /// An operation under way (none outside the apply engine's special runs).
+    pub transition: Transition,
 }
 
 impl<'a> Ctx<'a> {
@@ -38,6 +40,7 @@ impl<'a> Ctx<'a> {
             namespace: input.namespace,
             creds: input.credentials,
             d: Derived::new(input.release, input.values),
+            transition: Transition::default(),
         })
     }
 

@@ -406,6 +406,12 @@ fn storage_env(ctx: &Ctx<'_>) -> Vec<k8s_openapi::api::core::v1::EnvVar> {
     ]
 }
 
+/// Whether init and storage-init mount the backend's filestore PVC: where the backend
+/// has one, and while the filestore moves to S3 (the files to move are on it).
+fn mounts_filestore_pvc(ctx: &Ctx<'_>) -> bool {
+    ctx.d.filestore_pvc || ctx.transition.filestore_to_s3
+}
+
 fn init(ctx: &Ctx<'_>) -> Vec<Object> {
     let i = &ctx.v.backend.init_db;
     if !i.enabled {
@@ -439,7 +445,7 @@ fn init(ctx: &Ctx<'_>) -> Vec<Object> {
     c.resources = Some(ctx.v.backend.auto_upgrade.resources.clone());
     let hash = identity(&c, INIT_IDENTITY_ENV);
     // The backend's filestore, where it has one: what `-i` writes must outlive the pod.
-    let spec = odoo_pod_spec(ctx, c, Some("Never"), true);
+    let spec = odoo_pod_spec(ctx, c, Some("Never"), mounts_filestore_pvc(ctx));
     vec![with_identity(
         job(
             ctx,
@@ -466,7 +472,7 @@ fn storage_init(ctx: &Ctx<'_>) -> Vec<Object> {
     e.extend(storage_env(ctx));
     c.resources = Some(ctx.v.backend.resources.clone());
     let hash = identity(&c, STORAGE_IDENTITY_ENV);
-    let spec = odoo_pod_spec(ctx, c, Some("Never"), true);
+    let spec = odoo_pod_spec(ctx, c, Some("Never"), mounts_filestore_pvc(ctx));
     vec![with_identity(
         job(
             ctx,
@@ -898,7 +904,7 @@ pub fn upgrade_job(ctx: &Ctx<'_>, spec: &UpgradeSpec) -> Object {
     e.push(env("ODOO_RC", ODOO_RC));
     e.extend(db_env(ctx));
     c.resources = Some(au.resources.clone());
-    let mut pod = odoo_pod_spec(ctx, c, Some("Never"), true);
+    let mut pod = odoo_pod_spec(ctx, c, Some("Never"), ctx.d.filestore_pvc);
     if spec.beside_backend && ctx.d.filestore_pvc {
         backend::beside_backend(ctx, &mut pod);
     }
@@ -1033,6 +1039,61 @@ mod upgrade_tests {
                 assert!(data.persistent_volume_claim.is_some(), "{}", job.name());
             }
         });
+    }
+
+    #[test]
+    fn while_the_filestore_moves_to_s3_the_jobs_mount_its_pvc_and_the_backend_does_not() {
+        let claim = |p: &PodSpec| {
+            p.volumes
+                .iter()
+                .flatten()
+                .find(|v| v.name == "data")
+                .and_then(|v| v.persistent_volume_claim.as_ref())
+                .map(|c| c.claim_name.clone())
+        };
+        let objects = |transition| {
+            with(&[], |ctx| {
+                let pw = || Some("pw".to_string());
+                let creds = Credentials {
+                    db_password: pw(),
+                    minio_root_password: pw(),
+                    master_password: pw(),
+                    admin_password: pw(),
+                };
+                let input = crate::render::RenderInput {
+                    release: ctx.release,
+                    namespace: ctx.namespace,
+                    values: ctx.v,
+                    credentials: &creds,
+                };
+                crate::render::render_with(&input, transition).unwrap()
+            })
+        };
+        let switch = crate::render::Transition {
+            filestore_to_s3: true,
+            ..Default::default()
+        };
+        for (transition, jobs_claim) in [
+            (switch, Some("acme-odoo-backend-data".to_string())),
+            (Default::default(), None),
+        ] {
+            let all = objects(transition);
+            for name in ["acme-odoo-init", "acme-odoo-storage-init"] {
+                let job = all.iter().find(|o| o.name() == name).unwrap();
+                assert_eq!(claim(pod(job)), jobs_claim, "{name}");
+            }
+            let backend = all
+                .iter()
+                .find(|o| o.name() == "acme-odoo-backend" && o.kind() == "Deployment")
+                .unwrap();
+            let Object::Deployment(d) = backend else {
+                unreachable!()
+            };
+            let spec = d.spec.as_ref().unwrap().template.spec.as_ref().unwrap();
+            assert_eq!(claim(spec), None);
+            // The PVC itself is not rendered (and never pruned): it stays.
+            assert!(!all.iter().any(|o| o.kind() == "PersistentVolumeClaim"));
+        }
     }
 
     #[test]

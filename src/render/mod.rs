@@ -73,9 +73,31 @@ pub struct RenderInput<'a> {
     pub credentials: &'a Credentials,
 }
 
+/// What an operation in progress asks of one render beyond the values; the apply engine
+/// sets it for the run that needs it (see docs/ARCHITECTURE.md, "The apply engine").
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Transition {
+    /// The maintenance page is on (with nginx), whatever `nginx.maintenancePage.enabled`
+    /// says: the backend is stopped or not ready yet.
+    pub maintenance: bool,
+    /// The filestore moves from the backend's PVC to S3 in this run: the Jobs that move
+    /// the files (init, storage-init) mount the PVC, which the backend no longer does
+    /// (unless `backend.persistence.enabled` keeps it).
+    pub filestore_to_s3: bool,
+}
+
 /// Render every object of the instance, in apply order (see SPEC §5 waves).
 pub fn render(input: &RenderInput<'_>) -> Result<Vec<Object>, crate::Error> {
-    let ctx = Ctx::new(input)?;
+    render_with(input, Transition::default())
+}
+
+/// [`render`] for a run with a [`Transition`] under way.
+pub fn render_with(
+    input: &RenderInput<'_>,
+    transition: Transition,
+) -> Result<Vec<Object>, crate::Error> {
+    let mut ctx = Ctx::new(input)?;
+    ctx.transition = transition;
     let mut out = Vec::new();
     if let Some(sa) = common::service_account(&ctx) {
         out.push(sa);

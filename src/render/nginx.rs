@@ -56,10 +56,11 @@ pub fn maintenance_config_map_name(ctx: &Ctx) -> String {
 }
 
 /// The ConfigMaps `<fullname>-nginx` (`nginx.conf`) and `<fullname>-nginx-maintenance`
-/// (`maintenance.html`), when `nginx.enabled`. The maintenance page is on only when
-/// `nginx.maintenancePage.enabled`; see [`config_maps_with`] for the upgrade switch.
+/// (`maintenance.html`), when `nginx.enabled`. The maintenance page is on when
+/// `nginx.maintenancePage.enabled` or while a transition asks for it; see
+/// [`config_maps_with`] for the upgrade switch.
 pub fn config_maps(ctx: &Ctx) -> Vec<Object> {
-    config_maps_with(ctx, false)
+    config_maps_with(ctx, ctx.transition.maintenance)
 }
 
 /// Like [`config_maps`], with the maintenance page forced on when `maintenance`.
@@ -81,7 +82,7 @@ pub fn config_maps_with(ctx: &Ctx, maintenance: bool) -> Vec<Object> {
 /// Deployment + Service `<fullname>-nginx` and, when `nginx.pdb.enabled` and the
 /// replicas exceed `minAvailable`, the PDB; nothing unless `nginx.enabled`.
 pub fn render(ctx: &Ctx) -> Vec<Object> {
-    render_with(ctx, false)
+    render_with(ctx, ctx.transition.maintenance)
 }
 
 /// Like [`render`], with the pod template's config checksum computed for the

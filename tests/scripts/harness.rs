@@ -320,12 +320,21 @@ impl Case {
     }
 
     pub fn render(&mut self) {
-        self.objects = odoo_tui::render::render(&RenderInput {
-            release: &self.release,
-            namespace: "shop",
-            values: &self.values,
-            credentials: &self.creds,
-        })
+        self.render_with(Default::default());
+    }
+
+    /// Render as the apply engine does during a transition (e.g. the filestore's move
+    /// to S3).
+    pub fn render_with(&mut self, transition: odoo_tui::render::Transition) {
+        self.objects = odoo_tui::render::render_with(
+            &RenderInput {
+                release: &self.release,
+                namespace: "shop",
+                values: &self.values,
+                credentials: &self.creds,
+            },
+            transition,
+        )
         .unwrap();
     }
 
