@@ -2,6 +2,7 @@
 //! through a terminal emulator, against the test API server.
 
 use std::io::{Read, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -12,6 +13,8 @@ const NS: &str = "shop";
 
 struct Screen {
     parser: Arc<Mutex<vt100::Parser>>,
+    /// Set once the terminal has no more output: the program's last words are on screen.
+    drained: Arc<AtomicBool>,
     writer: Box<dyn Write + Send>,
     child: Box<dyn portable_pty::Child + Send + Sync>,
 }
@@ -42,6 +45,8 @@ impl Screen {
         )));
         let mut reader = pair.master.try_clone_reader().unwrap();
         let p = parser.clone();
+        let drained = Arc::new(AtomicBool::new(false));
+        let d = drained.clone();
         std::thread::spawn(move || {
             let mut buf = [0u8; 8192];
             while let Ok(n) = reader.read(&mut buf) {
@@ -50,12 +55,15 @@ impl Screen {
                 }
                 p.lock().unwrap().process(&buf[..n]);
             }
+            // The program exited and its side of the terminal closed (EOF or EIO).
+            d.store(true, Ordering::SeqCst);
         });
         let writer = pair.master.take_writer().unwrap();
         // Keep the master alive as long as the child runs.
         std::mem::forget(pair.master);
         Screen {
             parser,
+            drained,
             writer,
             child,
         }
@@ -85,11 +93,13 @@ impl Screen {
         self.writer.flush().unwrap();
     }
 
+    /// Wait for the program to exit and for everything it wrote to reach the screen
+    /// (the exit can be seen before the reader has taken its last output).
     fn exit_code(&mut self, secs: u64) -> u32 {
         let deadline = Instant::now() + Duration::from_secs(secs);
-        loop {
+        let code = loop {
             if let Some(s) = self.child.try_wait().unwrap() {
-                return s.exit_code();
+                break s.exit_code();
             }
             assert!(
                 Instant::now() < deadline,
@@ -97,7 +107,16 @@ impl Screen {
                 self.text()
             );
             std::thread::sleep(Duration::from_millis(50));
+        };
+        while !self.drained.load(Ordering::SeqCst) {
+            assert!(
+                Instant::now() < deadline,
+                "the terminal was not closed after the exit; screen:\n{}",
+                self.text()
+            );
+            std::thread::sleep(Duration::from_millis(20));
         }
+        code
     }
 }
 
@@ -120,6 +139,29 @@ fn install(dir: &std::path::Path, args: &[&str]) {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 }
 
+/// What the dashboard of a ready instance watches.
+const WATCHED: &[&str] = &[
+    "pods",
+    "deployments",
+    "statefulsets",
+    "jobs",
+    "persistentvolumeclaims",
+    "events",
+];
+
+/// Wait until the server has seen a watch request for each of `resources`.
+fn wait_for_watches(server: &ServerHandle, resources: &[&str]) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !resources.iter().all(|r| server.count("watch", r) > 0) {
+        assert!(
+            Instant::now() < deadline,
+            "the dashboard never watched all of {resources:?}: {:?}",
+            server.counters()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 #[test]
 fn status_dashboard_shows_every_component_reacts_to_keys_and_is_idle() {
     let (server, dir) = server(Scenario::default());
@@ -136,6 +178,7 @@ fn status_dashboard_shows_every_component_reacts_to_keys_and_is_idle() {
         ],
     );
     for (cols, rows) in [(120, 40), (80, 24)] {
+        server.reset_requests();
         let mut s = Screen::spawn(dir.path(), &["status", "acme"], cols, rows);
         let t = s.wait_for("State: READY", 20);
         for c in [
@@ -148,7 +191,9 @@ fn status_dashboard_shows_every_component_reacts_to_keys_and_is_idle() {
         ] {
             assert!(t.contains(c), "{cols}x{rows}: {c} missing:\n{t}");
         }
-        // Idle: after the initial sync, no request reaches the server.
+        // Idle: once every watch is open (READY can be drawn from the first lists, before
+        // the watches that follow them reach the server), no request reaches the server.
+        wait_for_watches(&server, WATCHED);
         server.reset_requests();
         std::thread::sleep(Duration::from_secs(2));
         let requests = server.requests();
@@ -158,15 +203,15 @@ fn status_dashboard_shows_every_component_reacts_to_keys_and_is_idle() {
         );
         // Select the backend and open its logs, then the events, then quit.
         s.keys("jjjjj");
-        s.wait_for("> backend", 5);
+        s.wait_for("> backend", 20);
         s.keys("\r");
-        s.wait_for("Logs · pod/acme-odoo-backend", 5);
+        s.wait_for("Logs · pod/acme-odoo-backend", 20);
         s.keys("\x1b");
+        s.wait_for("Components", 20);
         s.keys("e");
-        s.wait_for("Events", 5);
+        s.wait_for("Events (", 20);
         s.keys("q");
-        s.keys("q");
-        assert_eq!(s.exit_code(10), 0);
+        assert_eq!(s.exit_code(20), 0);
     }
 }
 
