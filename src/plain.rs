@@ -6,12 +6,20 @@ use serde_json::json;
 use crate::status::{ComponentStatus, Failure, InstanceStatus, Overall};
 use crate::text::safe_line;
 
-/// What makes a component line worth printing again.
+/// What makes a component line worth printing again: its state, and its reason with
+/// what is known about it (a log tail read after the failure, the cause read from it).
 fn key(c: &ComponentStatus) -> impl PartialEq + use<'_> {
-    let reason = c
-        .failure
-        .as_ref()
-        .map(|f| (f.reason, f.terminal, f.object.as_str()));
+    let reason = c.failure.as_ref().map(|f| {
+        (
+            f.reason,
+            f.terminal,
+            f.object.as_str(),
+            f.restarts,
+            f.attempt,
+            f.cause.as_ref().map(|c| c.kind),
+            f.log_lines.is_empty(),
+        )
+    });
     (c.phase, c.ready, c.desired, reason)
 }
 
@@ -45,12 +53,18 @@ pub fn component_line(c: &ComponentStatus) -> String {
     match &c.failure {
         Some(f) => {
             let sev = if f.terminal { "" } else { " (transient)" };
+            // A failed run says how it ended (attempt, exit code or OOM, restarts).
+            let how = if f.is_failed_run() {
+                format!("{}; ", f.detail)
+            } else {
+                String::new()
+            };
             let line = match &f.cause {
                 Some(cause) => format!(
-                    "{base}  {}{sev}: {} — {}",
+                    "{base}  {}{sev}: {how}{} — {}",
                     f.reason, cause.summary, f.next_step
                 ),
-                None => format!("{base}  {}{sev}: {}", f.reason, f.next_step),
+                None => format!("{base}  {}{sev}: {how}{}", f.reason, f.next_step),
             };
             safe_line(&line)
         }
@@ -58,11 +72,25 @@ pub fn component_line(c: &ComponentStatus) -> String {
     }
 }
 
-/// The text lines to print for the change from `prev` (None at the start) to `next`.
+/// The log tail of a failed container run, indented under its component line.
+fn tail_lines(c: &ComponentStatus) -> Vec<String> {
+    match &c.failure {
+        Some(f) if f.is_failed_run() => f
+            .log_lines
+            .iter()
+            .map(|l| safe_line(&format!("    | {l}")))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The text lines to print for the change from `prev` (None at the start) to `next`: a
+/// line per changed component (with the log tail of a failed run under it), then the
+/// instance's state when it changed.
 pub fn changes(prev: Option<&InstanceStatus>, next: &InstanceStatus) -> Vec<String> {
     let mut lines: Vec<String> = changed(prev, next)
         .into_iter()
-        .map(component_line)
+        .flat_map(|c| std::iter::once(component_line(c)).chain(tail_lines(c)))
         .collect();
     if overall_changed(prev, next) {
         lines.push(format!(
@@ -88,8 +116,20 @@ fn component_json(c: &ComponentStatus) -> serde_json::Value {
         v["object"] = json!(f.object);
         v["detail"] = json!(safe_line(&f.detail));
         v["next_step"] = json!(f.next_step);
+        if let Some(code) = f.exit_code {
+            v["exit_code"] = json!(code);
+        }
+        if let Some(n) = f.restarts {
+            v["restarts"] = json!(n);
+        }
+        if let Some(a) = f.attempt {
+            v["attempt"] = json!(a);
+        }
         if let Some(cause) = &f.cause {
             v["cause"] = json!(cause);
+        }
+        if !f.log_lines.is_empty() {
+            v["log_tail"] = json!(crate::text::safe_lines(&f.log_lines));
         }
     }
     v

@@ -115,20 +115,9 @@ impl From<ClusterError> for ApplyError {
     }
 }
 
+/// The reason, object, detail, cause, next step and log tail, terminal-safe.
 fn failure_message(f: &Failure) -> String {
-    let mut s = format!(
-        "{} failed: {} on {} — {}",
-        f.component.label(),
-        f.reason,
-        f.object,
-        f.detail
-    );
-    if !f.log_lines.is_empty() {
-        s.push_str("\nlast log lines:\n  ");
-        s.push_str(&f.log_lines.join("\n  "));
-    }
-    s.push_str(&format!("\nnext step: {}", f.next_step));
-    s
+    crate::plain::failure_report(f).join("\n")
 }
 
 /// The result of a run.

@@ -204,9 +204,23 @@ impl JobRunner<'_> {
                 if job_condition(j, "Complete").is_some() {
                     break JobEnd::Succeeded;
                 }
+                // The status of this Job alone: its reason, with the cause read from the
+                // failed container's log tail.
+                let mut s = snap.clone();
+                s.jobs = vec![j.clone()];
+                s.pods.retain(|p| owned_by(p, &name));
+                s.expected = vec![self.component];
+                let st = status::instance_status(&s);
+                let failure = st
+                    .component(self.component)
+                    .and_then(|cs| cs.failure.as_ref());
+                let cause = |f: Option<&status::Failure>| {
+                    f.and_then(|f| f.cause.as_ref())
+                        .map_or(String::new(), |c| format!(" — cause: {}", c.summary))
+                };
                 if let Some((reason, message)) = job_condition(j, "Failed") {
-                    let next = match reason.as_str() {
-                        "DeadlineExceeded" => format!(
+                    let next = match (reason.as_str(), failure.and_then(|f| f.cause.as_ref())) {
+                        ("DeadlineExceeded", _) => format!(
                             "the Job ran longer than its activeDeadlineSeconds — raise {}",
                             if self.component == Component::Backup {
                                 "backup.activeDeadlineSeconds"
@@ -214,27 +228,30 @@ impl JobRunner<'_> {
                                 "backend.autoUpgrade.activeDeadlineSeconds"
                             }
                         ),
+                        (_, Some(c)) => c.next_step.clone(),
                         _ => "read the log lines above for the cause".to_string(),
                     };
                     break JobEnd::Failed {
-                        reason: format!("Job/{name} failed: {reason} — {message}"),
+                        reason: format!(
+                            "Job/{name} failed: {reason} — {message}{}",
+                            cause(failure)
+                        ),
                         next,
                     };
                 }
-                // Terminal pod failures (image pull, config errors) never heal by waiting.
-                let mut s = snap.clone();
-                s.jobs = vec![j.clone()];
-                s.pods.retain(|p| owned_by(p, &name));
-                s.expected = vec![self.component];
-                let st = status::instance_status(&s);
-                if let Some(f) = st
-                    .component(self.component)
-                    .and_then(|cs| cs.failure.as_ref())
-                    .filter(|f| f.terminal)
-                {
+                // Terminal pod failures (image pull, config errors, an attempt whose
+                // cause retrying cannot fix) never heal by waiting.
+                if let Some(f) = failure.filter(|f| f.terminal) {
                     let _ = self.kube.delete(kind, &name, false).await;
                     break JobEnd::Failed {
-                        reason: format!("{}: {} on {} — {}", label, f.reason, f.object, f.detail),
+                        reason: format!(
+                            "{}: {} on {} — {}{}",
+                            label,
+                            f.reason,
+                            f.object,
+                            f.detail,
+                            cause(Some(f))
+                        ),
                         next: f.next_step.clone(),
                     };
                 }

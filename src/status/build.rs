@@ -5,7 +5,8 @@ use k8s_openapi::api::core::v1::{PersistentVolumeClaim, Pod};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use super::model::{
-    Component, ComponentKind, ComponentStatus, Failure, InstanceStatus, Overall, Phase, Reason,
+    Attempt, Component, ComponentKind, ComponentStatus, Failure, InstanceStatus, Overall, Phase,
+    Reason,
 };
 use super::objects::{self, JobState, WorkloadCounts};
 use super::pods::{self, PodContext};
@@ -90,19 +91,53 @@ fn component_pods(input: &Snapshot, c: Component) -> Vec<&Pod> {
     v
 }
 
+fn pod_context<'a>(input: &'a Snapshot, c: Component, p: &Pod) -> PodContext<'a> {
+    PodContext {
+        component: c,
+        events: &input.events,
+        logs: input.logs.get(pods::name(p)),
+        workers: input.workers,
+        bucket: input.bucket.as_deref(),
+        attempt: None,
+    }
+}
+
 fn pod_failures(input: &Snapshot, c: Component, pods: &[&Pod]) -> Vec<Failure> {
     pods.iter()
-        .filter_map(|p| {
+        .filter_map(|p| pods::failure(p, &pod_context(input, c, p)))
+        .collect()
+}
+
+/// The pods of a Job in the order they were created: attempt 1 first.
+fn by_attempt<'a>(pods: &[&'a Pod]) -> Vec<&'a Pod> {
+    let mut v = pods.to_vec();
+    v.sort_by_key(|p| (pods::created(p), pods::name(p).to_string()));
+    v
+}
+
+/// The failure of a Job's latest attempt that has one (a failed attempt stays visible
+/// while the next one runs), numbered among the Job's attempts.
+fn attempt_failure(input: &Snapshot, c: Component, job: &Job, pods: &[&Pod]) -> Option<Failure> {
+    let of = objects::job_attempts(job);
+    by_attempt(pods)
+        .iter()
+        .enumerate()
+        .rev()
+        .find_map(|(i, p)| {
             let ctx = PodContext {
-                component: c,
-                events: &input.events,
-                logs: input.logs.get(pods::name(p)),
-                workers: input.workers,
-                bucket: input.bucket.as_deref(),
+                attempt: Some(Attempt {
+                    number: i as u32 + 1,
+                    of,
+                }),
+                ..pod_context(input, c, p)
             };
             pods::failure(p, &ctx)
         })
-        .collect()
+}
+
+/// Whether a pod is still running or about to (not Succeeded or Failed).
+fn active(p: &Pod) -> bool {
+    !matches!(pods::phase(p).as_str(), "Succeeded" | "Failed")
 }
 
 /// PVCs labelled with the component or mounted by its pods.
@@ -202,6 +237,8 @@ fn workload_phase(
         Phase::ScaledDown
     } else if counts.rolled_out {
         Phase::Ready
+    } else if failure.is_some_and(Failure::is_failed_run) {
+        Phase::Failing
     } else if found.pods.iter().any(|p| pod_progress(p) > 0.0) {
         Phase::Progressing
     } else {
@@ -297,7 +334,12 @@ fn job_status(input: &Snapshot, c: Component) -> ComponentStatus {
         .into_iter()
         .filter(|p| owned_by_job(p, &name))
         .collect();
-    let mut candidates = pod_failures(input, c, &pods);
+    let state = objects::job_state(job);
+    // The failed attempts of a Job that then succeeded are history, not a reason.
+    let mut candidates: Vec<Failure> = match state {
+        JobState::Complete => Vec::new(),
+        _ => attempt_failure(input, c, job, &pods).into_iter().collect(),
+    };
     candidates.extend(pvc_failures(input, c, &pods));
     if let Some(mut f) = objects::job_failure(job, c) {
         enrich_job_failure(&mut f, &pods, input);
@@ -312,11 +354,18 @@ fn job_status(input: &Snapshot, c: Component) -> ComponentStatus {
     };
     let failure = pick(found.candidates.clone(), input);
     let (desired, ready) = (objects::job_completions(job), objects::job_succeeded(job));
-    let state = objects::job_state(job);
+    // Between a failed attempt and the next one (the Job's back-off), nothing runs.
+    let latest = found.pods.len() as u32;
+    let failing = failure
+        .as_ref()
+        .and_then(|f| f.attempt)
+        .is_some_and(|a| a.number == latest)
+        && !found.pods.iter().any(|p| active(p));
     let phase = match state {
         JobState::Complete => Phase::Succeeded,
         JobState::Failed => Phase::Failed,
         _ if failure.as_ref().is_some_and(|f| f.terminal) => Phase::Failed,
+        _ if failing => Phase::Failing,
         JobState::Active => Phase::Progressing,
         JobState::Waiting if found.pods.is_empty() => Phase::Pending,
         JobState::Waiting => Phase::Progressing,
@@ -385,7 +434,7 @@ fn rank(r: Reason) -> u8 {
         Reason::UnboundPvc => 0,
         Reason::ImagePullBackOff | Reason::ErrImagePull => 1,
         Reason::OomKilled => 2,
-        Reason::CrashLoopBackOff => 3,
+        Reason::CrashLoopBackOff | Reason::Error => 3,
         Reason::Unschedulable => 4,
         Reason::ProbeFailed => 5,
         _ => 6,

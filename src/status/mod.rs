@@ -21,13 +21,16 @@ use serde::Deserialize;
 
 pub use build::instance_status;
 pub use cause::{Cause, CauseKind, Evidence, Facts, classify};
-pub use events::{EventLine, event_lines};
+pub use events::{
+    EventLine, EventSubject, MAX_TROUBLE_SUBJECTS, MAX_VIEW_SUBJECTS, PROBE_GRACE_SECS,
+    event_lines, instance_subjects, trouble_subjects, trouble_subjects_in,
+};
 pub use model::{
-    Component, ComponentKind, ComponentStatus, Failure, HistoryEntry, HistoryKind, HistoryResult,
-    InstanceStatus, Overall, Phase, PodInfo, Reason,
+    Attempt, Component, ComponentKind, ComponentStatus, Failure, HistoryEntry, HistoryKind,
+    HistoryResult, InstanceStatus, Overall, Phase, PodInfo, Reason,
 };
 pub use next_step::missing_secret_ref;
-pub use pods::{LOG_LINES, TERMINAL_RESTARTS};
+pub use pods::{LOG_LINES, TERMINAL_RESTARTS, TailRequest, tail_request};
 
 /// Label naming the component of an object.
 pub const COMPONENT_LABEL: &str = "app.kubernetes.io/component";
@@ -45,9 +48,12 @@ pub struct Snapshot {
     pub statefulsets: Vec<StatefulSet>,
     pub jobs: Vec<Job>,
     pub pvcs: Vec<PersistentVolumeClaim>,
-    /// Events of the namespace; only those about this instance's objects are used.
+    /// Events about this instance's objects (only those are used): the ones
+    /// [`trouble_subjects`] names, or all of them from a fixture.
     pub events: Vec<Event>,
-    /// The last log lines of pods, by pod name (optional; used for crash loops and probes).
+    /// The last log lines of pods, by pod name: the tail of a container's failed run
+    /// (see [`tail_request`]) as the watcher read it once; for crash loops, failed Job
+    /// attempts and probes.
     pub logs: BTreeMap<String, Vec<String>>,
     /// The components the caller waits for (from the rendered manifests). Empty: every
     /// component present counts.

@@ -131,6 +131,9 @@ pub enum Phase {
     ScaledDown,
     /// A Job completed.
     Succeeded,
+    /// A Job's attempt failed and the Job will try again, or a container exited and will
+    /// be restarted: the failure is shown at once, the wait goes on.
+    Failing,
     /// A terminal failure was seen.
     Failed,
 }
@@ -151,6 +154,7 @@ impl fmt::Display for Phase {
             Phase::Ready => "Ready",
             Phase::ScaledDown => "ScaledDown",
             Phase::Succeeded => "Succeeded",
+            Phase::Failing => "Failing",
             Phase::Failed => "Failed",
         };
         f.pad(s)
@@ -166,6 +170,8 @@ pub enum Reason {
     CrashLoopBackOff,
     #[serde(rename = "OOMKilled")]
     OomKilled,
+    /// A container exited with a non-zero code (the kubelet's reason `Error`).
+    Error,
     CreateContainerConfigError,
     Unschedulable,
     #[serde(rename = "UnboundPVC")]
@@ -185,6 +191,7 @@ impl fmt::Display for Reason {
             Reason::InvalidImageName => "InvalidImageName",
             Reason::CrashLoopBackOff => "CrashLoopBackOff",
             Reason::OomKilled => "OOMKilled",
+            Reason::Error => "Error",
             Reason::CreateContainerConfigError => "CreateContainerConfigError",
             Reason::Unschedulable => "Unschedulable",
             Reason::UnboundPvc => "UnboundPVC",
@@ -217,6 +224,9 @@ pub struct Failure {
     pub exit_code: Option<i32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub restarts: Option<i32>,
+    /// For a failed attempt of a Job: which attempt failed, and how many the Job makes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attempt: Option<Attempt>,
     /// The last log lines of the failing pod, when the watcher supplied them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub log_lines: Vec<String>,
@@ -224,6 +234,30 @@ pub struct Failure {
     /// classifier recognises it (see [`super::cause`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cause: Option<super::cause::Cause>,
+}
+
+impl Failure {
+    /// Whether this is a container run that ended with an error (a failed attempt, a
+    /// restart, a crash loop), as opposed to a pod that could not start.
+    pub fn is_failed_run(&self) -> bool {
+        matches!(
+            self.reason,
+            Reason::Error | Reason::OomKilled | Reason::CrashLoopBackOff
+        )
+    }
+}
+
+/// Which attempt of a Job failed: `number` of `of` (the Job's `backoffLimit` + 1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attempt {
+    pub number: u32,
+    pub of: u32,
+}
+
+impl fmt::Display for Attempt {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "attempt {} of {} failed", self.number, self.of)
+    }
 }
 
 /// One pod of a component.

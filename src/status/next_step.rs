@@ -20,6 +20,20 @@ pub fn next_step(f: &Failure, ns: &str) -> String {
             pod_name(&f.object)
         ),
         Reason::OomKilled => format!("out of memory — raise {prefix}.resources.limits.memory"),
+        Reason::Error => {
+            let previous = if f.restarts.unwrap_or(0) > 0 {
+                " --previous"
+            } else {
+                ""
+            };
+            let log = format!("kubectl logs -n {ns} {}{previous}", pod_name(&f.object));
+            match f.attempt {
+                Some(a) if a.number < a.of => {
+                    format!("the Job tries again; the cause is in its log ({log})")
+                }
+                _ => format!("read the container's log for the cause: {log}"),
+            }
+        }
         Reason::CreateContainerConfigError => missing_secret(&f.detail),
         Reason::Unschedulable => format!(
             "no node can run the pod — add capacity or lower {prefix}.resources.requests, check {prefix}.nodeSelector/tolerations"

@@ -84,6 +84,7 @@ fn failure(
         image: None,
         exit_code: None,
         restarts: None,
+        attempt: None,
         log_lines: Vec::new(),
         cause: None,
     }
@@ -148,6 +149,12 @@ pub fn job_state(job: &Job) -> JobState {
 /// Completions the Job needs (1 unless set).
 pub fn job_completions(job: &Job) -> u32 {
     count(job.spec.as_ref().and_then(|s| s.completions).or(Some(1))).max(1)
+}
+
+/// The attempts the Job makes: its `backoffLimit` (default 6) plus the first.
+pub fn job_attempts(job: &Job) -> u32 {
+    let limit = job.spec.as_ref().and_then(|s| s.backoff_limit).unwrap_or(6);
+    limit.max(0) as u32 + 1
 }
 
 /// Succeeded completions.

@@ -2,11 +2,14 @@
 
 use k8s_openapi::api::core::v1::{ContainerStatus, Event, Pod};
 
-use super::events;
-use super::model::{Component, Failure, PodInfo, Reason};
+use k8s_openapi::api::core::v1::ContainerStateTerminated;
 
-/// How many log lines a failure carries.
-pub const LOG_LINES: usize = 10;
+use super::events;
+use super::model::{Attempt, Component, Failure, PodInfo, Reason};
+
+/// How many log lines a failure carries: the tail the watcher reads once per failed
+/// container run.
+pub const LOG_LINES: usize = 20;
 /// Restarts from which a crash loop is terminal (SPEC §6).
 pub const TERMINAL_RESTARTS: i32 = 3;
 
@@ -121,6 +124,71 @@ pub struct PodContext<'a> {
     pub workers: Option<i64>,
     /// The instance's bucket, when known (for S3 causes).
     pub bucket: Option<&'a str>,
+    /// For a Job's pod: the attempt it is. A failed attempt is terminal when its cause
+    /// cannot be fixed by retrying; otherwise the Job's next attempt is waited for.
+    pub attempt: Option<Attempt>,
+}
+
+/// A container run that ended with an error (a non-zero exit, or killed for memory).
+#[derive(Debug, Clone, Copy)]
+pub struct FailedRun<'a> {
+    pub container: &'a str,
+    pub terminated: &'a ContainerStateTerminated,
+    /// The container was restarted since that run: its log is the previous one.
+    pub previous: bool,
+    pub restarts: i32,
+}
+
+fn ended_badly(t: &ContainerStateTerminated) -> bool {
+    t.exit_code != 0 || t.reason.as_deref() == Some("OOMKilled")
+}
+
+/// The failed run of a container that is not running well again: its current state
+/// when it ended with an error (a Job's pod), else its last state while it is not ready
+/// (restarted, or waiting to be).
+fn failed_run(c: &ContainerStatus) -> Option<FailedRun<'_>> {
+    let run = |terminated, previous| FailedRun {
+        container: c.name.as_str(),
+        terminated,
+        previous,
+        restarts: c.restart_count,
+    };
+    let state = c.state.as_ref()?;
+    if let Some(t) = &state.terminated {
+        return ended_badly(t).then(|| run(t, false));
+    }
+    if c.ready {
+        return None;
+    }
+    let t = c.last_state.as_ref()?.terminated.as_ref()?;
+    ended_badly(t).then(|| run(t, true))
+}
+
+/// A log tail the status needs: the failed run of one container. The watcher reads it
+/// once (`tailLines` = [`LOG_LINES`]) and gives it back in [`super::Snapshot::logs`]
+/// under the pod's name; a later failed run of the same container is a new request.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TailRequest {
+    pub pod: String,
+    pub uid: String,
+    pub container: String,
+    /// Read the container's previous run (`--previous`).
+    pub previous: bool,
+    /// The container's restart count when it failed (tells one run from the next).
+    pub restarts: i32,
+}
+
+/// The log tail to read for this pod, if a container of it failed: the first failed
+/// run, init containers first (a pod whose init container failed runs nothing else).
+pub fn tail_request(pod: &Pod) -> Option<TailRequest> {
+    let run = container_statuses(pod).find_map(failed_run)?;
+    Some(TailRequest {
+        pod: name(pod).to_string(),
+        uid: pod.metadata.uid.clone().unwrap_or_default(),
+        container: run.container.to_string(),
+        previous: run.previous,
+        restarts: run.restarts,
+    })
 }
 
 /// The memory limit of the pod's container `name`, as its spec gives it.
@@ -142,7 +210,7 @@ pub fn memory_limit<'a>(pod: &'a Pod, name: &str) -> Option<&'a str> {
 pub fn cause(
     pod: &Pod,
     container: &str,
-    term: Option<&k8s_openapi::api::core::v1::ContainerStateTerminated>,
+    term: Option<&ContainerStateTerminated>,
     logs: Option<&Vec<String>>,
     component: Component,
     workers: Option<i64>,
@@ -186,6 +254,7 @@ fn base(
         image: None,
         exit_code: None,
         restarts: None,
+        attempt: None,
         log_lines: Vec::new(),
         cause: None,
     }
@@ -200,7 +269,7 @@ fn last_logs(ctx: &PodContext<'_>) -> Vec<String> {
 fn container_cause(
     pod: &Pod,
     c: &ContainerStatus,
-    term: Option<&k8s_openapi::api::core::v1::ContainerStateTerminated>,
+    term: Option<&ContainerStateTerminated>,
     ctx: &PodContext<'_>,
 ) -> Option<super::cause::Cause> {
     cause(
@@ -263,28 +332,53 @@ fn container_failure(pod: &Pod, c: &ContainerStatus, ctx: &PodContext<'_>) -> Op
             _ => {}
         }
     }
-    let term = state
-        .terminated
-        .as_ref()
-        .or(if c.ready { None } else { last_term })?;
-    (term.reason.as_deref() == Some("OOMKilled")).then(|| {
-        let detail = format!(
-            "container {} was killed for using more memory than its limit",
+    failed_run(c).map(|run| failed_run_failure(pod, c, run, ctx))
+}
+
+/// A container run that ended with an error: at once, with its exit code or reason, the
+/// attempt (a Job's pod) or the restarts, its log tail and the cause.
+fn failed_run_failure(
+    pod: &Pod,
+    c: &ContainerStatus,
+    run: FailedRun<'_>,
+    ctx: &PodContext<'_>,
+) -> Failure {
+    let t = run.terminated;
+    let oom = t.reason.as_deref() == Some("OOMKilled");
+    let what = if oom {
+        let limit = memory_limit(pod, &c.name).map_or(String::new(), |l| format!(" of {l}"));
+        format!(
+            "container {} was killed for using more than its memory limit{limit}",
             c.name
-        );
-        let mut f = base(
-            pod,
-            ctx,
-            Reason::OomKilled,
-            detail,
-            c.restart_count >= TERMINAL_RESTARTS,
-        );
-        f.exit_code = Some(term.exit_code);
-        f.restarts = Some(c.restart_count);
-        f.log_lines = last_logs(ctx);
-        f.cause = container_cause(pod, c, Some(term), ctx);
-        f
-    })
+        )
+    } else {
+        format!("container {} exited with code {}", c.name, t.exit_code)
+    };
+    let detail = match (ctx.attempt, run.restarts) {
+        (Some(a), _) => format!("{a}: {what}"),
+        (None, 0) => what,
+        (None, 1) => format!("{what}, restarted once"),
+        (None, n) => format!("{what}, restarted {n} times"),
+    };
+    let cause = container_cause(pod, c, Some(t), ctx);
+    // A Job's attempt is worth waiting for unless its cause says retrying cannot fix
+    // it; a workload's container gets the restarts of a crash loop (TERMINAL_RESTARTS).
+    let terminal = match ctx.attempt {
+        Some(_) => cause.as_ref().is_some_and(|c| !c.retryable),
+        None => run.restarts >= TERMINAL_RESTARTS,
+    };
+    let reason = if oom {
+        Reason::OomKilled
+    } else {
+        Reason::Error
+    };
+    let mut f = base(pod, ctx, reason, detail, terminal);
+    f.exit_code = Some(t.exit_code);
+    f.restarts = Some(run.restarts);
+    f.attempt = ctx.attempt;
+    f.log_lines = last_logs(ctx);
+    f.cause = cause;
+    f
 }
 
 fn image_pull(

@@ -455,3 +455,185 @@ fn a_failed_job_outside_the_expected_set_does_not_fail_the_instance() {
         Reason::BackoffLimitExceeded
     );
 }
+
+#[test]
+fn a_failed_attempt_that_retrying_cannot_fix_is_terminal_at_once() {
+    let s = status_of("job-attempt-failed");
+    let si = s.component(Component::StorageInit).unwrap();
+    assert_eq!(si.phase, Phase::Failed);
+    let f = si.failure.as_ref().unwrap();
+    assert_eq!((f.reason, f.terminal), (Reason::Error, true));
+    assert_eq!(f.attempt, Some(Attempt { number: 1, of: 3 }));
+    assert_eq!(
+        f.detail,
+        "attempt 1 of 3 failed: container storage-init exited with code 1"
+    );
+    assert_eq!(f.object, "Pod/acme-odoo-storage-init-x7k2p");
+    assert_eq!(f.exit_code, Some(1));
+    let cause = f.cause.as_ref().expect("a known cause");
+    assert_eq!(cause.kind, CauseKind::PasswordAuthenticationFailed);
+    assert_eq!(f.next_step, cause.next_step);
+    assert_eq!(f.log_lines.len(), 6);
+    assert!(f.log_lines[5].contains("password authentication failed"));
+    assert!(matches!(first_terminal_failure(&s), Some(x) if x == f));
+}
+
+#[test]
+fn a_failed_attempt_of_unknown_cause_is_failing_and_waits_for_the_retry() {
+    let mut snap = fixture("job-attempt-failed");
+    for lines in snap.logs.values_mut() {
+        lines.truncate(4);
+        lines.push("KeyError: 'fs.storage'".into());
+    }
+    let s = instance_status(&snap);
+    let si = s.component(Component::StorageInit).unwrap();
+    assert_eq!(si.phase, Phase::Failing);
+    let f = si.failure.as_ref().unwrap();
+    assert_eq!(
+        (f.reason, f.terminal, f.cause.as_ref()),
+        (Reason::Error, false, None)
+    );
+    assert_eq!(
+        f.next_step,
+        "the Job tries again; the cause is in its log (kubectl logs -n shop acme-odoo-storage-init-x7k2p)"
+    );
+    assert_eq!(f.log_lines.last().unwrap(), "KeyError: 'fs.storage'");
+    assert_eq!(s.overall, Overall::Progressing);
+    // Without its log (not read yet) it is failing too, with the exit code.
+    snap.logs.clear();
+    let s = instance_status(&snap);
+    let si = s.component(Component::StorageInit).unwrap();
+    assert_eq!(si.phase, Phase::Failing);
+    assert!(si.failure.as_ref().unwrap().log_lines.is_empty());
+}
+
+/// The fixture's Job with a second attempt created after the first failed.
+fn with_second_attempt(snap: &mut Snapshot, phase: &str) {
+    let mut second = snap.pods[0].clone();
+    second.metadata.name = Some("acme-odoo-storage-init-m3q9z".into());
+    second.metadata.uid = Some("5d0c8e31-7f2a-4b6e-9c1d-0a3e7b5f2c48".into());
+    second.metadata.creation_timestamp =
+        Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(
+            "2026-05-04T10:04:41Z".parse().unwrap(),
+        ));
+    let st = second.status.as_mut().unwrap();
+    st.phase = Some(phase.into());
+    let cs = &mut st.container_statuses.as_mut().unwrap()[0];
+    cs.state = Some(match phase {
+        "Succeeded" => k8s_openapi::api::core::v1::ContainerState {
+            terminated: Some(k8s_openapi::api::core::v1::ContainerStateTerminated {
+                exit_code: 0,
+                reason: Some("Completed".into()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        },
+        _ => k8s_openapi::api::core::v1::ContainerState {
+            running: Some(Default::default()),
+            ..Default::default()
+        },
+    });
+    snap.pods.push(second);
+}
+
+#[test]
+fn the_next_attempt_runs_with_the_failed_one_shown_and_a_success_clears_it() {
+    let mut snap = fixture("job-attempt-failed");
+    for lines in snap.logs.values_mut() {
+        lines.truncate(4);
+    }
+    with_second_attempt(&mut snap, "Running");
+    let s = instance_status(&snap);
+    let si = s.component(Component::StorageInit).unwrap();
+    assert_eq!(si.phase, Phase::Progressing);
+    assert_eq!(si.pods.len(), 2);
+    let f = si.failure.as_ref().unwrap();
+    assert_eq!(f.attempt, Some(Attempt { number: 1, of: 3 }));
+    assert!(!f.terminal);
+
+    // The second attempt ended well before the Job controller counted it.
+    let mut snap = fixture("job-attempt-failed");
+    for lines in snap.logs.values_mut() {
+        lines.truncate(4);
+    }
+    with_second_attempt(&mut snap, "Succeeded");
+    let si = instance_status(&snap);
+    assert_eq!(
+        si.component(Component::StorageInit).unwrap().phase,
+        Phase::Progressing
+    );
+    snap.jobs[0].status.as_mut().unwrap().succeeded = Some(1);
+    let s = instance_status(&snap);
+    let si = s.component(Component::StorageInit).unwrap();
+    assert_eq!((si.phase, si.failure.as_ref()), (Phase::Succeeded, None));
+}
+
+#[test]
+fn a_restarted_container_is_failing_at_once_with_its_previous_run() {
+    let mut snap = fixture("crash-loop");
+    let pod = snap
+        .pods
+        .iter_mut()
+        .find(|p| pods::name(p).contains("backend"))
+        .unwrap();
+    let cs = &mut pod
+        .status
+        .as_mut()
+        .unwrap()
+        .container_statuses
+        .as_mut()
+        .unwrap()[0];
+    cs.restart_count = 1;
+    cs.ready = false;
+    cs.state = Some(k8s_openapi::api::core::v1::ContainerState {
+        running: Some(Default::default()),
+        ..Default::default()
+    });
+    let req = tail_request(pod).expect("a tail to read");
+    assert_eq!(
+        (req.container.as_str(), req.previous, req.restarts),
+        ("odoo", true, 1)
+    );
+    let s = instance_status(&snap);
+    let backend = s.component(Component::Backend).unwrap();
+    assert_eq!(backend.phase, Phase::Failing);
+    let f = backend.failure.as_ref().unwrap();
+    assert_eq!(
+        (f.reason, f.terminal, f.attempt),
+        (Reason::Error, false, None)
+    );
+    assert_eq!(
+        f.detail,
+        "container odoo exited with code 1, restarted once"
+    );
+    assert!(
+        f.log_lines
+            .last()
+            .unwrap()
+            .contains("password authentication failed")
+    );
+    assert_eq!(
+        f.cause.as_ref().map(|c| c.kind),
+        Some(CauseKind::PasswordAuthenticationFailed)
+    );
+    assert_eq!(s.overall, Overall::Progressing);
+}
+
+#[test]
+fn tail_requests_name_the_failed_run_once() {
+    let snap = fixture("job-attempt-failed");
+    let req = tail_request(&snap.pods[0]).unwrap();
+    assert_eq!(
+        req,
+        TailRequest {
+            pod: "acme-odoo-storage-init-x7k2p".into(),
+            uid: "9c1e5d27-0a4b-4f3e-8d6c-2b7a1f0e9d34".into(),
+            container: "storage-init".into(),
+            previous: false,
+            restarts: 0,
+        }
+    );
+    // A healthy pod needs no tail.
+    let ready = fixture("ready");
+    assert!(ready.pods.iter().all(|p| tail_request(p).is_none()));
+}

@@ -57,6 +57,7 @@ impl Palette {
         self.fg(match p {
             Phase::Ready | Phase::Succeeded => Color::Green,
             Phase::Failed => Color::Red,
+            Phase::Failing => Color::LightRed,
             Phase::Progressing | Phase::Pending => Color::Yellow,
             Phase::Absent | Phase::ScaledDown => Color::DarkGray,
         })
@@ -231,7 +232,10 @@ fn bar(progress: f64, width: usize) -> String {
 fn reason_cell(c: &ComponentStatus) -> String {
     match &c.failure {
         Some(f) if f.terminal => format!("{} (terminal)", f.reason),
-        Some(f) => f.reason.to_string(),
+        Some(f) => match f.attempt {
+            Some(a) => format!("{}, attempt {} of {} failed", f.reason, a.number, a.of),
+            None => f.reason.to_string(),
+        },
         None => String::new(),
     }
 }
