@@ -139,14 +139,13 @@ fn install(dir: &std::path::Path, args: &[&str]) {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 }
 
-/// What the dashboard of a ready instance watches.
+/// What the dashboard of a ready instance watches (no Events: nothing is in trouble).
 const WATCHED: &[&str] = &[
     "pods",
     "deployments",
     "statefulsets",
     "jobs",
     "persistentvolumeclaims",
-    "events",
 ];
 
 /// Wait until the server has seen a watch request for each of `resources`.
@@ -213,6 +212,36 @@ fn status_dashboard_shows_every_component_reacts_to_keys_and_is_idle() {
         s.keys("q");
         assert_eq!(s.exit_code(20), 0);
     }
+}
+
+#[test]
+fn the_events_view_shows_the_instances_own_events_only() {
+    let (server, dir) = server(Scenario::default());
+    for name in ["acme", "shop2"] {
+        install(dir.path(), &["new", name, "--preset", "local-dev", "--yes"]);
+    }
+    // Another instance's backup failed in the same namespace.
+    server
+        .create_object(serde_json::json!({
+            "apiVersion": "v1",
+            "kind": "Event",
+            "metadata": {"name": "shop2-odoo-backup-1.17a0", "namespace": NS},
+            "involvedObject": {"apiVersion": "batch/v1", "kind": "Job", "name": "shop2-odoo-backup-1", "namespace": NS, "uid": "4c1d0e7a-0000-0000-0000-000000000001"},
+            "reason": "BackoffLimitExceeded",
+            "message": "Job has reached the specified backoff limit",
+            "type": "Warning",
+            "source": {"component": "job-controller"},
+            "count": 1,
+        }))
+        .unwrap();
+    let mut s = Screen::spawn(dir.path(), &["status", "acme"], 150, 50);
+    s.wait_for("State: READY", 20);
+    s.keys("e");
+    let t = s.wait_for("Pod/acme-odoo-backend", 20);
+    assert!(!t.contains("shop2"), "another instance's events:\n{t}");
+    assert!(!t.contains("BackoffLimitExceeded"), "{t}");
+    s.keys("q");
+    assert_eq!(s.exit_code(20), 0);
 }
 
 #[test]

@@ -12,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::cluster::Kube;
 use crate::cluster::record::Record;
-use crate::cluster::watch::InstanceWatch;
+use crate::cluster::watch::{EventsSwitch, InstanceWatch};
 use crate::status::{self, Component};
 use crate::tui::{self, Action, AppState, Header, LogTarget, Msg};
 
@@ -27,15 +27,17 @@ pub fn header(kube: &Kube, release: &str, record: Option<&Record>) -> Header {
     }
 }
 
-/// Feed the dashboard from watches until the receiver goes away.
+/// Feed the dashboard from watches until the receiver goes away. The switch turns the
+/// Events of every object of the instance on (the events view) and off.
 pub fn feed_from_watch(
     kube: &Kube,
     release: &str,
     expected: Vec<Component>,
     tx: mpsc::Sender<Msg>,
-) -> JoinHandle<()> {
+) -> (JoinHandle<()>, EventsSwitch) {
     let mut w = InstanceWatch::start(kube, release);
-    tokio::spawn(async move {
+    let switch = w.events_switch();
+    let task = tokio::spawn(async move {
         w.ready().await;
         loop {
             let mut snap = w.snapshot(crate::time::now());
@@ -49,7 +51,8 @@ pub fn feed_from_watch(
             }
             w.changed().await;
         }
-    })
+    });
+    (task, switch)
 }
 
 /// Stream the logs of a pod, or of the newest pod of a Job, as [`Msg::Logs`].
@@ -97,11 +100,12 @@ pub fn follow_logs(kube: &Kube, target: LogTarget, tx: mpsc::Sender<Msg>) -> Joi
     })
 }
 
-/// Handles the dashboard's requests (logs) while it runs.
+/// Handles the dashboard's requests (logs, events) while it runs.
 pub struct Actions {
     kube: Kube,
     tx: mpsc::Sender<Msg>,
     logs: Option<JoinHandle<()>>,
+    events: Option<EventsSwitch>,
 }
 
 impl Actions {
@@ -110,7 +114,14 @@ impl Actions {
             kube: kube.clone(),
             tx,
             logs: None,
+            events: None,
         }
+    }
+
+    /// The events view turns on the Events of every object of the instance with this.
+    pub fn with_events(mut self, switch: EventsSwitch) -> Actions {
+        self.events = Some(switch);
+        self
     }
 
     pub fn handle(&mut self, a: &Action) {
@@ -124,6 +135,11 @@ impl Actions {
             Action::StopLogs => {
                 if let Some(h) = self.logs.take() {
                     h.abort();
+                }
+            }
+            Action::ShowEvents => {
+                if let Some(e) = &self.events {
+                    e.set(true);
                 }
             }
             _ => {}
@@ -157,8 +173,8 @@ pub async fn dashboard(
             })
             .await;
     }
-    let feeder = feed_from_watch(kube, release, vec![], tx.clone());
-    let mut actions = Actions::new(kube, tx);
+    let (feeder, events) = feed_from_watch(kube, release, vec![], tx.clone());
+    let mut actions = Actions::new(kube, tx).with_events(events);
     let held = crate::cluster::log::hold();
     let result = tui::run_terminal(&mut state, &mut rx, |a| actions.handle(a)).await;
     drop(held);

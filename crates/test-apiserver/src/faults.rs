@@ -80,6 +80,8 @@ pub struct RequestRecord {
     pub status: u16,
     pub user_agent: String,
     pub field_manager: String,
+    /// The `fieldSelector` of a list or watch (empty without one).
+    pub field_selector: String,
 }
 
 #[derive(Default)]

@@ -216,6 +216,7 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Response<Body> {
         status: 200,
         user_agent: ua.clone(),
         field_manager: String::new(),
+        field_selector: q("fieldSelector").unwrap_or_default().to_string(),
     };
     if let Some(Ok(t)) = &target {
         rec.verb = verb_of(&method, t, watch).to_string();
