@@ -97,6 +97,12 @@ pub enum Command {
     List(ListArgs),
     /// Remove an instance; keeps PVCs and generated Secrets unless --delete-data.
     Delete(DeleteArgs),
+    /// Print the admin login and password (--all: the other passwords odoo-tui keeps);
+    /// a password kept in your own Secret is only named. Asks first on a terminal.
+    Credentials(CredentialsArgs),
+    /// Print the logs of every pod of a component (default: backend), each line
+    /// prefixed with its pod: odoo-tui logs acme init, odoo-tui logs acme upgrade -f
+    Logs(LogsArgs),
     /// Print shell completions: odoo-tui completions bash > /etc/bash_completion.d/odoo-tui
     Completions(CompletionsArgs),
 }
@@ -245,6 +251,43 @@ pub struct DeleteArgs {
     /// database.
     #[arg(long)]
     pub force_unlock: bool,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct CredentialsArgs {
+    /// Instance name; may be omitted when the namespace holds one instance.
+    pub name: Option<String>,
+    /// Also the master password and the bundled PostgreSQL's and MinIO's passwords.
+    #[arg(long)]
+    pub all: bool,
+    /// Do not ask before printing (needed without a terminal, and with -o json).
+    #[arg(short = 'y', long)]
+    pub yes: bool,
+    #[arg(short = 'o', long, value_enum, default_value = "plain")]
+    pub output: PlainJson,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct LogsArgs {
+    /// Instance name, then the component; with one argument that names a component, the
+    /// namespace's only instance is meant.
+    #[arg(value_name = "NAME")]
+    pub first: Option<String>,
+    /// backend (default), postgresql, minio, minio-provisioning, init, storage-init,
+    /// frontend, nginx, smoke-check, backup, upgrade. For Jobs (init, upgrade, backup…),
+    /// the newest Job's pods.
+    #[arg(value_name = "COMPONENT")]
+    pub second: Option<String>,
+    /// Keep printing new lines, also of pods that start later, until Ctrl-C (or until a
+    /// Job's pods are done).
+    #[arg(short = 'f', long)]
+    pub follow: bool,
+    /// The previous run of each restarted container.
+    #[arg(long)]
+    pub previous: bool,
+    /// Only lines newer than this (e.g. 10m, 1h).
+    #[arg(long, value_name = "DURATION")]
+    pub since: Option<String>,
 }
 
 #[derive(Debug, Args, Clone)]

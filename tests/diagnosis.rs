@@ -227,3 +227,166 @@ fn status_reads_only_the_events_of_its_own_objects_in_trouble() {
         "{events:?}"
     );
 }
+
+fn secret_value(env: &Env, name: &str, key: &str) -> String {
+    use base64::Engine;
+    let s = env.obj("secrets", name).expect("the Secret exists");
+    let b = s["data"][key].as_str().expect("the key is there");
+    String::from_utf8(base64::engine::general_purpose::STANDARD.decode(b).unwrap()).unwrap()
+}
+
+#[test]
+fn credentials_prints_the_generated_passwords_on_request_only() {
+    let env = Env::new();
+    env.ok(QUICK);
+    let admin = secret_value(&env, "acme-odoo-config", "admin-password");
+    // No terminal to confirm on, and JSON for programs: both need --yes.
+    for args in [
+        &["credentials", "acme"][..],
+        &["credentials", "acme", "-o", "json"][..],
+    ] {
+        let o = env.run(args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", text(&o));
+        assert!(text(&o).contains("--yes"), "{}", text(&o));
+        assert!(!text(&o).contains(&admin));
+    }
+    let o = env.ok(&["credentials", "--yes"]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(out, format!("login: admin\nadmin password: {admin}\n"));
+
+    let o = env.ok(&["credentials", "acme", "--all", "--yes", "-o", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["login"], "admin");
+    assert_eq!(v["admin_password"], admin.as_str());
+    assert_eq!(
+        v["database_password"],
+        secret_value(&env, "acme-odoo", "db-password").as_str()
+    );
+    assert_eq!(
+        v["minio_root_password"],
+        secret_value(&env, "acme-odoo", "s3-secret-key").as_str()
+    );
+    let conf = secret_value(&env, "acme-odoo-config", "odoo.conf");
+    let master = conf
+        .lines()
+        .find_map(|l| l.strip_prefix("admin_passwd = "))
+        .unwrap();
+    assert_eq!(v["master_password"], master);
+}
+
+#[test]
+fn credentials_names_the_users_own_secret_and_never_reads_it() {
+    let env = Env::new();
+    env.server
+        .create_object(serde_json::json!({
+            "apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NS},
+        }))
+        .unwrap();
+    env.server
+        .create_object(serde_json::json!({
+            "apiVersion": "v1", "kind": "Secret",
+            "metadata": {"name": "my-admin", "namespace": NS},
+            "stringData": {"admin-password": "Users-Own-Value-1"},
+        }))
+        .unwrap();
+    env.ok(&[
+        "new",
+        "acme",
+        "--preset",
+        "quick-start",
+        "--yes",
+        "--set",
+        "backend.initDb.existingSecret=my-admin",
+    ]);
+    env.server.reset_requests();
+    let o = env.ok(&["credentials", "acme", "--yes"]);
+    let out = text(&o);
+    assert!(!out.contains("Users-Own-Value-1"), "{out}");
+    assert!(
+        out.contains("admin password: in your Secret `my-admin` (key `admin-password`, named by backend.initDb.existingSecret) in namespace `shop` — odoo-tui does not print it"),
+        "{out}"
+    );
+    assert!(
+        !env.server
+            .requests()
+            .iter()
+            .any(|r| r.resource == "secrets" && r.name == "my-admin"),
+        "the user's Secret was read"
+    );
+    let o = env.ok(&["credentials", "acme", "--yes", "--all", "-o", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        v["admin_password"],
+        serde_json::json!({"secret": "my-admin", "key": "admin-password"})
+    );
+    assert!(v["master_password"].is_string());
+}
+
+#[test]
+fn logs_prints_every_pod_of_a_component_prefixed_and_terminal_safe() {
+    let env = env_with(
+        "pods:\n  - selector: {app.kubernetes.io/component: backend}\n    container: backend\n    logs: [\"odoo.service.server: HTTP service (werkzeug) running on 0.0.0.0:8069\", \"\\e]0;owned\\a\\e[2Jcleared\"]\n  - selector: {app.kubernetes.io/component: init}\n    container: init\n    logs: [\"odoo.modules.loading: 12 modules loaded\"]\n",
+    );
+    env.ok(&[
+        "new",
+        "acme",
+        "--preset",
+        "quick-start",
+        "--yes",
+        "--set",
+        "backend.replicaCount=2",
+    ]);
+    let o = env.ok(&["logs", "acme"]);
+    let out = String::from_utf8_lossy(&o.stdout).to_string();
+    let backend_pods: Vec<String> = env
+        .server
+        .objects("pods", NS)
+        .iter()
+        .filter_map(|p| p["metadata"]["name"].as_str().map(str::to_string))
+        .filter(|n| n.starts_with("acme-odoo-backend-"))
+        .collect();
+    assert_eq!(backend_pods.len(), 2);
+    for p in &backend_pods {
+        assert!(
+            out.contains(&format!(
+                "[{p}/backend] odoo.service.server: HTTP service (werkzeug) running on 0.0.0.0:8069"
+            )),
+            "{out}"
+        );
+    }
+    assert!(!out.contains('\u{1b}') && !out.contains('\u{7}'), "{out:?}");
+    assert!(out.contains("cleared"), "{out}");
+    // A Job component by its name alone (the namespace's only instance).
+    let o = env.ok(&["logs", "init"]);
+    let out = String::from_utf8_lossy(&o.stdout).to_string();
+    assert!(
+        out.lines().any(|l| l.starts_with("[acme-odoo-init-")
+            && l.ends_with("/init] odoo.modules.loading: 12 modules loaded")),
+        "{out}"
+    );
+    let o = env.run(&["logs", "acme", "odoo"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("one of: postgresql, minio"),
+        "{}",
+        text(&o)
+    );
+}
+
+#[test]
+fn logs_follows_a_job_until_it_is_done_and_reads_previous_runs() {
+    let env = env_with(
+        "pods:\n  - selector: {app.kubernetes.io/component: smoke-check}\n    logs: [\"GET /web/login 200\"]\n    runSeconds: 3\n  - selector: {app.kubernetes.io/component: backend}\n    container: backend\n    attempts:\n      - crash: {afterSeconds: 0.5, exitCode: 1, logs: [\"first run: Traceback\"]}\n      - logs: [\"second run\"]\n",
+    );
+    env.ok(&["new", "acme", "--preset", "quick-start", "--yes"]);
+    // The smoke check is done: -f prints its lines and ends with the Job.
+    let o = env.ok(&["logs", "acme", "smoke-check", "-f"]);
+    let out = String::from_utf8_lossy(&o.stdout).to_string();
+    assert!(out.contains("GET /web/login 200"), "{out}");
+    let o = env.ok(&["logs", "acme", "--previous"]);
+    let out = String::from_utf8_lossy(&o.stdout).to_string();
+    assert!(out.contains("/backend] first run: Traceback"), "{out}");
+    assert!(!out.contains("second run"), "{out}");
+    let o = env.run(&["logs", "acme", "-f", "--previous"]);
+    assert_eq!(o.status.code(), Some(2));
+}

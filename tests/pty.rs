@@ -246,6 +246,33 @@ fn the_events_view_shows_the_instances_own_events_only() {
 }
 
 #[test]
+fn credentials_asks_on_a_terminal_before_printing_the_password() {
+    let (server, dir) = server(Scenario::default());
+    install(
+        dir.path(),
+        &["new", "acme", "--preset", "local-dev", "--yes"],
+    );
+    let secret = server
+        .object("secrets", NS, "acme-odoo-config")
+        .expect("the config Secret");
+    let admin = secret_value(&secret, "admin-password");
+    // Declined: nothing printed, exit 130.
+    let mut s = Screen::spawn(dir.path(), &["credentials", "acme"], 120, 30);
+    s.wait_for("Print the admin password of `acme`", 20);
+    s.keys("n\r");
+    assert_eq!(s.exit_code(20), 130, "{}", s.text());
+    assert!(!s.text().contains(&admin));
+    // Confirmed: the login and the password.
+    let mut s = Screen::spawn(dir.path(), &["credentials", "acme"], 120, 30);
+    s.wait_for("Print the admin password of `acme`", 20);
+    s.keys("y\r");
+    assert_eq!(s.exit_code(20), 0, "{}", s.text());
+    let t = s.text();
+    assert!(t.contains("login: admin"), "{t}");
+    assert!(t.contains(&format!("admin password: {admin}")), "{t}");
+}
+
+#[test]
 fn new_in_a_terminal_stops_on_a_pull_failure_and_names_the_image() {
     let scenario = Scenario::from_yaml(
         "images:\n  \"ghcr.io/sergio-bershadsky/odoo:18.0-typo\": {pull: fail}\n",

@@ -148,7 +148,8 @@ pub fn secret_body(name: &str, data: &std::collections::BTreeMap<String, String>
     })
 }
 
-fn decode(secret: &Json, key: &str) -> Option<String> {
+/// The value of `key` in a Secret as the API returns it (`data`, base64), if not empty.
+pub fn decode(secret: &Json, key: &str) -> Option<String> {
     let b64 = secret["data"][key].as_str()?;
     let bytes = base64::engine::general_purpose::STANDARD.decode(b64).ok()?;
     String::from_utf8(bytes).ok().filter(|s| !s.is_empty())

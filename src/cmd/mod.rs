@@ -5,9 +5,11 @@
 pub mod backup;
 pub mod completions;
 mod context;
+pub mod credentials;
 pub mod delete;
 mod error;
 pub mod list;
+pub mod logs;
 pub mod new;
 pub mod open;
 pub mod render;
@@ -37,6 +39,8 @@ pub fn run(cli: Cli) -> Result<(), Error> {
         Command::Render(a) => render::run(&ctx, a),
         Command::List(a) => list::run(&ctx, a),
         Command::Delete(a) => delete::run(&ctx, a),
+        Command::Credentials(a) => credentials::run(&ctx, a),
+        Command::Logs(a) => logs::run(&ctx, a),
         Command::Completions(a) => completions::run(&ctx, a),
     }
 }

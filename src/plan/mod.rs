@@ -4,6 +4,8 @@
 
 pub mod apply;
 pub mod backup;
+pub mod credentials;
 pub mod history;
 pub mod lock;
+pub mod logs;
 pub mod upgrade;
