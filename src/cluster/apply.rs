@@ -172,7 +172,7 @@ pub async fn run(
     kube.check().await?;
     // Where the filestore was at the last apply decides how it moves now; turning S3 off
     // is refused before anything changes.
-    let before = record::read(kube, &d.fullname).await?.and_then(|r| {
+    let before = record::find(kube, release).await?.and_then(|r| {
         crate::values::load_over_record("instance record", &r.values, &[])
             .ok()
             .map(|l| Derived::new(release, &l.values))
@@ -191,19 +191,51 @@ pub async fn run(
         Progress::Step("checking the Secrets the configuration names".into()),
     );
     creds::verify_existing(kube, v, &d).await?;
-    let (credentials, generated) = creds::resolve(kube, v, &d, &opts.typed).await?;
-
+    // Generated credentials are stored before anything uses them, only where absent;
+    // when another run stored its own first, they are read back and rendered instead.
+    let mut attempts = 0;
+    let (credentials, generated, mut objects, existing) = loop {
+        attempts += 1;
+        let (credentials, generated) = creds::resolve(kube, release, v, &d, &opts.typed).await?;
+        let input = RenderInput {
+            release,
+            namespace: &kube.namespace,
+            values: v,
+            credentials: &credentials,
+        };
+        let mut objects = crate::render::render_with(&input, transition)?;
+        objects.iter_mut().for_each(plan::annotate);
+        let existing = fetch_all(kube, &objects).await?;
+        check_ownership(&objects, &existing, release, opts.force, &kube.namespace)?;
+        if opts.dry_run || generated == Credentials::default() {
+            break (credentials, generated, objects, existing);
+        }
+        match creds::store_generated(kube, release, &d, &objects, &generated).await? {
+            Some(written) => {
+                let mut existing = existing;
+                for (key, obj) in written {
+                    if let Some(slot) = existing.iter_mut().find(|(k, _)| *k == key) {
+                        slot.1 = Some(obj);
+                    }
+                }
+                break (credentials, generated, objects, existing);
+            }
+            None if attempts < 5 => continue,
+            None => {
+                return Err(ClusterError::Conflict(
+                    "the instance's Secrets kept changing while odoo-tui stored its generated credentials — run the command again".into(),
+                )
+                .into());
+            }
+        }
+    };
+    creds::keep_generated_keys(&mut objects, &existing, release, &d);
     let input = RenderInput {
         release,
         namespace: &kube.namespace,
         values: v,
         credentials: &credentials,
     };
-    let mut objects = crate::render::render_with(&input, transition)?;
-    objects.iter_mut().for_each(plan::annotate);
-
-    let existing = fetch_all(kube, &objects).await?;
-    check_ownership(&objects, &existing, release, opts.force, &kube.namespace)?;
 
     if opts.dry_run {
         return dry_run(kube, &objects, &existing, generated, namespace_exists).await;
@@ -651,13 +683,51 @@ async fn apply_one(
         kube.delete_and_wait(kind, o.name(), true, cancel).await?;
         recreated = true;
     }
-    let after = kube.apply(kind, o.name(), &body, true, false).await?;
+    let after = if let (Object::Secret(_), Some(b)) = (o, before.as_ref()) {
+        apply_secret(kube, kind, o, body, b.clone()).await?
+    } else {
+        kube.apply(kind, o.name(), &body, true, false).await?
+    };
     Ok(match (&before, recreated) {
         (_, true) => Change::Recreated,
         (None, _) => Change::Created,
         (Some(b), _) if rv(b) == rv(&after) => Change::Unchanged,
         _ => Change::Configured,
     })
+}
+
+/// Apply a Secret that exists only over the version read (`live`): never over another
+/// writer's credentials. When it was written meanwhile with the same credentials (another
+/// run that read them back), apply again over the new version; otherwise stop.
+async fn apply_secret(
+    kube: &Kube,
+    kind: &Kind,
+    o: &Object,
+    mut body: Json,
+    mut live: Json,
+) -> Result<Json, ApplyError> {
+    for _ in 0..5 {
+        body["metadata"]["resourceVersion"] = live["metadata"]["resourceVersion"].clone();
+        match kube.apply(kind, o.name(), &body, true, false).await {
+            Err(e) if e.code() == Some(409) => {}
+            r => return Ok(r?),
+        }
+        match kube.get(kind, o.name()).await? {
+            Some(now) if creds::same_credentials(&now, &body) => live = now,
+            _ => {
+                return Err(ClusterError::Conflict(format!(
+                    "{} was changed by someone else while this run applied it: nothing of it was overwritten — run the command again",
+                    o.key()
+                ))
+                .into());
+            }
+        }
+    }
+    Err(ClusterError::Conflict(format!(
+        "{} kept changing while this run applied it — run the command again",
+        o.key()
+    ))
+    .into())
 }
 
 async fn wait_job_finished(
@@ -871,7 +941,10 @@ async fn prune(
     let mut live = Vec::new();
     for (kind, list) in kinds.iter().zip(lists) {
         for obj in list? {
-            live.push((kind.kind.to_string(), obj));
+            // The record is never pruned, whatever name it was given.
+            if !record::is_record_of(&obj, release) {
+                live.push((kind.kind.to_string(), obj));
+            }
         }
     }
     let mut pruned = Vec::new();
@@ -901,32 +974,31 @@ async fn write_record(
     outcome: &Outcome,
     revision: Option<u64>,
 ) -> Result<u64, ClusterError> {
-    let d = Derived::new(release, &loaded.values);
-    let previous = record::read(kube, &d.fullname).await?;
     let values_now = record::without_credentials(&loaded.merged);
-    let mut rec = previous.clone().unwrap_or_default();
-    let unchanged = previous.as_ref().is_some_and(|p| p.values == values_now) && !outcome.changed();
-    if let Some(r) = revision {
-        rec.revision = r;
-    } else if !unchanged {
-        rec.revision += 1;
-        rec.history.push(HistoryEntry {
-            time: crate::time::now(),
-            kind: if previous.is_none() {
-                HistoryKind::Install
-            } else {
-                HistoryKind::Update
-            },
-            revision: rec.revision,
-            modules: vec![],
-            image: Some(loaded.values.backend.image.reference()),
-            backup_location: None,
-            result: HistoryResult::Succeeded,
-            detail: None,
-        });
-    }
-    rec.release = release.to_string();
-    rec.values = values_now;
-    record::save(kube, release, loaded, &rec).await?;
+    let rec = record::update(kube, release, loaded, |rec, existed| {
+        let unchanged = existed && rec.values == values_now && !outcome.changed();
+        if let Some(r) = revision {
+            rec.revision = r;
+        } else if !unchanged {
+            rec.revision += 1;
+            rec.history.push(HistoryEntry {
+                time: crate::time::now(),
+                kind: if existed {
+                    HistoryKind::Update
+                } else {
+                    HistoryKind::Install
+                },
+                revision: rec.revision,
+                modules: vec![],
+                image: Some(loaded.values.backend.image.reference()),
+                backup_location: None,
+                result: HistoryResult::Succeeded,
+                detail: None,
+            });
+        }
+        rec.values = values_now.clone();
+        true
+    })
+    .await?;
     Ok(rec.revision)
 }

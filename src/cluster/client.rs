@@ -248,6 +248,33 @@ impl Kube {
             .collect())
     }
 
+    /// LIST only the metadata of a kind's objects (in the namespace, or in all with
+    /// `all`) with a label selector: names and labels without the data (Secrets).
+    pub async fn list_metadata(
+        &self,
+        kind: &Kind,
+        selector: &str,
+        all: bool,
+    ) -> Result<Vec<Json>, ClusterError> {
+        let op = Op::new(
+            "list",
+            kind.plural,
+            (!all).then_some(self.namespace.as_str()),
+        );
+        let api: Api<DynamicObject> = if all {
+            Api::all_with(self.client.clone(), &kind.api_resource())
+        } else {
+            self.api(kind)
+        };
+        let lp = ListParams::default().labels(selector);
+        let list = self.retry(&op, || api.list_metadata(&lp)).await?;
+        Ok(list
+            .items
+            .into_iter()
+            .map(|o| serde_json::to_value(o).unwrap_or(Json::Null))
+            .collect())
+    }
+
     /// Server-side apply with our field manager.
     pub async fn apply(
         &self,
@@ -297,6 +324,33 @@ impl Kube {
             ..Default::default()
         };
         let out = self.retry(&op, || api.create(&pp, &obj)).await?;
+        Ok(serde_json::to_value(out).unwrap_or(Json::Null))
+    }
+
+    /// Replace (PUT) an object as read and changed: conditional on the `resourceVersion`
+    /// it carries (409 when someone wrote it meanwhile).
+    pub async fn replace(
+        &self,
+        kind: &Kind,
+        name: &str,
+        body: &Json,
+    ) -> Result<Json, ClusterError> {
+        let op = Op::new(
+            "update",
+            format!("{}/{name}", kind.plural),
+            self.ns_for(kind),
+        );
+        let api = self.api(kind);
+        let obj: DynamicObject =
+            serde_json::from_value(body.clone()).map_err(|e| ClusterError::Other {
+                op: op.to_string(),
+                cause: e.to_string(),
+            })?;
+        let pp = PostParams {
+            field_manager: Some(FIELD_MANAGER.into()),
+            ..Default::default()
+        };
+        let out = self.retry(&op, || api.replace(name, &pp, &obj)).await?;
         Ok(serde_json::to_value(out).unwrap_or(Json::Null))
     }
 

@@ -7,7 +7,7 @@ use serde_json::Value as Json;
 use super::Kube;
 use super::error::ClusterError;
 use super::kinds::Kind;
-use crate::render::{Credentials, Derived};
+use crate::render::{Credentials, Derived, Object};
 use crate::values::Values;
 
 /// A Secret the configuration names, the key it needs, and the setting that named it.
@@ -176,15 +176,28 @@ pub fn read_back(needed: &Credentials, main: Option<&Json>, config: Option<&Json
     }
 }
 
-/// Read back what exists and generate the rest: a re-run never rotates a credential.
-/// Returns the credentials and which of them were generated now.
-pub async fn resolve(
-    kube: &Kube,
-    v: &Values,
-    d: &Derived,
-    typed: &Credentials,
-) -> Result<(Credentials, Credentials), ClusterError> {
-    let needed = crate::render::needed_credentials(v);
+/// Whether a Secret (as the API returns it) is one odoo-tui manages for `release`. A
+/// Secret of the same name that is not (another instance's: `shop` and `shop-odoo` share
+/// a fullname; another tool's) is never read back nor written: the ownership check stops
+/// the apply with its name.
+pub fn is_ours(secret: &Json, release: &str) -> bool {
+    let labels = &secret["metadata"]["labels"];
+    labels["app.kubernetes.io/managed-by"].as_str() == Some("odoo-tui")
+        && labels["app.kubernetes.io/instance"].as_str() == Some(release)
+}
+
+/// The chart-managed Secrets of an instance as read: `<fullname>` and
+/// `<fullname>-config`, each `None` when absent or not ours.
+#[derive(Debug, Clone, Default)]
+pub struct Stored {
+    pub main: Option<Json>,
+    pub config: Option<Json>,
+    /// One of them exists but is not this instance's.
+    pub foreign: bool,
+}
+
+/// Read the chart-managed Secrets of `release`.
+pub async fn read_stored(kube: &Kube, release: &str, d: &Derived) -> Result<Stored, ClusterError> {
     let secret_kind = Kind::by_name("Secret").expect("Secret is a known kind");
     let config_name = format!("{}-config", d.fullname);
     let (main, config) = futures::join!(
@@ -192,7 +205,102 @@ pub async fn resolve(
         kube.get(secret_kind, &config_name)
     );
     let (main, config) = (main?, config?);
-    let existing = read_back(&needed, main.as_ref(), config.as_ref());
+    let foreign = [&main, &config]
+        .into_iter()
+        .flatten()
+        .any(|s| !is_ours(s, release));
+    let keep = |s: Option<Json>| s.filter(|s| is_ours(s, release));
+    Ok(Stored {
+        main: keep(main),
+        config: keep(config),
+        foreign,
+    })
+}
+
+/// A generated credential that lives in a volume's data as well as in its Secret: the
+/// database user's password (and the admin's, set by the first boot) in the PostgreSQL
+/// volume, MinIO's root password in MinIO's.
+struct Bound {
+    missing: bool,
+    secret: String,
+    key: &'static str,
+    claim: String,
+    what: &'static str,
+    setting: &'static str,
+}
+
+/// Refuse when a generated credential is missing from its Secret while the volume whose
+/// data uses it exists: a new one would not be the one that data knows.
+async fn check_bound(
+    kube: &Kube,
+    release: &str,
+    d: &Derived,
+    needed: &Credentials,
+    existing: &Credentials,
+) -> Result<(), ClusterError> {
+    let pg = format!("data-{release}-postgresql-0");
+    let bound = [
+        Bound {
+            missing: needed.db_password.is_some() && existing.db_password.is_none(),
+            secret: d.fullname.clone(),
+            key: "db-password",
+            claim: pg.clone(),
+            what: "database",
+            setting: "postgresql.auth.existingSecret",
+        },
+        Bound {
+            missing: needed.db_password.is_some()
+                && needed.admin_password.is_some()
+                && existing.admin_password.is_none(),
+            secret: format!("{}-config", d.fullname),
+            key: "admin-password",
+            claim: pg,
+            what: "database",
+            setting: "backend.initDb.existingSecret",
+        },
+        Bound {
+            missing: needed.minio_root_password.is_some() && existing.minio_root_password.is_none(),
+            secret: d.fullname.clone(),
+            key: "s3-secret-key",
+            claim: format!("data-{release}-minio-0"),
+            what: "MinIO",
+            setting: "minio.auth.existingSecret",
+        },
+    ];
+    let pvc = Kind::by_name("PersistentVolumeClaim").expect("known");
+    let mut problems = Vec::new();
+    for b in bound.iter().filter(|b| b.missing) {
+        if kube.get(pvc, &b.claim).await?.is_some() {
+            problems.push(format!(
+                "Secret `{}` has no `{}`, but the {} volume PersistentVolumeClaim/{} exists: a newly generated password would not be the one its data was set up with, so nothing was applied — put the password back into the Secret (key `{}`), or name a Secret holding it with {}; to start afresh instead, delete the volume (`odoo-tui delete {release} --delete-data`)",
+                b.secret, b.key, b.what, b.claim, b.key, b.setting
+            ));
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(ClusterError::Refused(problems.join("\n")))
+    }
+}
+
+/// Read back what exists and generate the rest: a re-run never rotates a credential.
+/// Returns the credentials and which of them were generated now (to be stored with
+/// [`store_generated`] before anything uses them). A generated credential missing while
+/// the volume holding data that uses it exists is refused.
+pub async fn resolve(
+    kube: &Kube,
+    release: &str,
+    v: &Values,
+    d: &Derived,
+    typed: &Credentials,
+) -> Result<(Credentials, Credentials), ClusterError> {
+    let needed = crate::render::needed_credentials(v);
+    let stored = read_stored(kube, release, d).await?;
+    let existing = read_back(&needed, stored.main.as_ref(), stored.config.as_ref());
+    if !stored.foreign {
+        check_bound(kube, release, d, &needed, &existing).await?;
+    }
     // Typed ones (the wizard) stand in for generated ones; stored ones always win, so
     // that a re-run never changes a password the database already uses.
     let generated_now = crate::credentials::generate(&needed);
@@ -217,29 +325,19 @@ pub async fn resolve(
             .as_ref()
             .and(or(&typed.admin_password, &generated_now.admin_password)),
     };
-    let pick = |e: &Option<String>, f: &Option<String>| e.clone().or_else(|| f.clone());
-    let generated = Credentials {
-        db_password: if existing.db_password.is_none() {
-            fresh.db_password.clone()
-        } else {
-            None
-        },
-        minio_root_password: if existing.minio_root_password.is_none() {
-            fresh.minio_root_password.clone()
-        } else {
-            None
-        },
-        master_password: if existing.master_password.is_none() {
-            fresh.master_password.clone()
-        } else {
-            None
-        },
-        admin_password: if existing.admin_password.is_none() {
-            fresh.admin_password.clone()
-        } else {
-            None
-        },
+    let new_if_absent = |e: &Option<String>, f: &Option<String>| {
+        if e.is_none() { f.clone() } else { None }
     };
+    let generated = Credentials {
+        db_password: new_if_absent(&existing.db_password, &fresh.db_password),
+        minio_root_password: new_if_absent(
+            &existing.minio_root_password,
+            &fresh.minio_root_password,
+        ),
+        master_password: new_if_absent(&existing.master_password, &fresh.master_password),
+        admin_password: new_if_absent(&existing.admin_password, &fresh.admin_password),
+    };
+    let pick = |e: &Option<String>, f: &Option<String>| e.clone().or_else(|| f.clone());
     let all = Credentials {
         db_password: pick(&existing.db_password, &fresh.db_password),
         minio_root_password: pick(&existing.minio_root_password, &fresh.minio_root_password),
@@ -247,6 +345,149 @@ pub async fn resolve(
         admin_password: pick(&existing.admin_password, &fresh.admin_password),
     };
     Ok((all, generated))
+}
+
+/// The keys of the chart-managed Secrets that hold credentials odoo-tui generated: kept
+/// when the configuration stops using them (a credential switched to `existingSecret`),
+/// so that switching back finds the password the data was set up with.
+pub const GENERATED_KEYS: &[&str] = &["db-password", "s3-secret-key", "admin-password"];
+
+/// The keys of Secret `name` (as rendered in `objects`) that carry a credential
+/// `generated` holds.
+fn generated_keys(name: &str, d: &Derived, generated: &Credentials) -> Vec<&'static str> {
+    let mut keys = Vec::new();
+    if name == d.fullname {
+        if generated.db_password.is_some() {
+            keys.push("db-password");
+        }
+        if generated.minio_root_password.is_some() {
+            keys.push("s3-secret-key");
+        }
+    } else if name == format!("{}-config", d.fullname) {
+        if generated.admin_password.is_some() {
+            keys.push("admin-password");
+        }
+        if generated.master_password.is_some() {
+            keys.push("odoo.conf");
+        }
+    }
+    keys
+}
+
+/// Store the credentials generated by this run, only where they are absent: a Secret
+/// that does not exist is created (POST: it fails if another run created it first); a
+/// key missing from an existing Secret is added by an update conditional on the version
+/// read. Never a forced apply, which could overwrite another run's. Returns the Secrets
+/// written (key and object as stored), or `None` when another writer got there first
+/// (409): read back theirs with [`resolve`] and render again.
+pub async fn store_generated(
+    kube: &Kube,
+    release: &str,
+    d: &Derived,
+    objects: &[Object],
+    generated: &Credentials,
+) -> Result<Option<Vec<(String, Json)>>, ClusterError> {
+    let kind = Kind::by_name("Secret").expect("known");
+    let mut stored = Vec::new();
+    for o in objects.iter().filter(|o| o.kind() == "Secret") {
+        let keys = generated_keys(o.name(), d, generated);
+        if keys.is_empty() {
+            continue;
+        }
+        let body = o.to_json();
+        let written = match kube.get(kind, o.name()).await? {
+            None => kube.create(kind, &body).await,
+            Some(live) if is_ours(&live, release) => {
+                // A credential already there was stored by another run since it was
+                // read: read back theirs.
+                let stored_meanwhile = keys.iter().any(|k| {
+                    if *k == "odoo.conf" {
+                        decode(&live, k).is_some_and(|c| c.contains("\nadmin_passwd = "))
+                    } else {
+                        decode(&live, k).is_some()
+                    }
+                });
+                if stored_meanwhile {
+                    return Ok(None);
+                }
+                let mut updated = live.clone();
+                for k in &keys {
+                    updated["data"][*k] = body["data"][*k].clone();
+                }
+                kube.replace(kind, o.name(), &updated).await
+            }
+            // Not ours: left alone (the ownership check names it).
+            Some(_) => continue,
+        };
+        match written {
+            Ok(obj) => stored.push((o.key(), obj)),
+            Err(e) if e.code() == Some(409) => return Ok(None),
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(Some(stored))
+}
+
+/// The credentials a Secret (as the API returns it, or as rendered) holds: the values of
+/// [`GENERATED_KEYS`] and the master password in `odoo.conf`.
+fn credentials_in(secret: &Json) -> Vec<(String, Option<String>)> {
+    let mut out: Vec<(String, Option<String>)> = GENERATED_KEYS
+        .iter()
+        .map(|k| (k.to_string(), decode(secret, k)))
+        .collect();
+    let master = decode(secret, "odoo.conf").and_then(|c| {
+        c.lines()
+            .find_map(|l| l.strip_prefix("admin_passwd = "))
+            .map(str::to_string)
+    });
+    out.push(("admin_passwd".into(), master));
+    out
+}
+
+/// Whether applying `body` over `live` would change no credential: the live Secret was
+/// written meanwhile, but with the same credentials (another run that read them back).
+pub fn same_credentials(live: &Json, body: &Json) -> bool {
+    credentials_in(live) == credentials_in(body)
+}
+
+/// Keep, in the rendered Secrets, the generated credentials their live versions hold
+/// and the configuration no longer uses (see [`GENERATED_KEYS`]): server-side apply
+/// would otherwise remove them.
+pub fn keep_generated_keys(
+    objects: &mut [Object],
+    existing: &[(String, Option<Json>)],
+    release: &str,
+    d: &Derived,
+) {
+    let config_name = format!("{}-config", d.fullname);
+    for o in objects.iter_mut() {
+        let Object::Secret(secret) = o else { continue };
+        let name = secret.metadata.name.clone().unwrap_or_default();
+        if name != d.fullname && name != config_name {
+            continue;
+        }
+        let key = format!("Secret/{name}");
+        let Some(live) = existing
+            .iter()
+            .find(|(k, _)| *k == key)
+            .and_then(|(_, l)| l.as_ref())
+            .filter(|l| is_ours(l, release))
+        else {
+            continue;
+        };
+        let data = secret.data.get_or_insert_with(Default::default);
+        for k in GENERATED_KEYS {
+            if data.contains_key(*k) {
+                continue;
+            }
+            let bytes = live["data"][*k]
+                .as_str()
+                .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok());
+            if let Some(b) = bytes {
+                data.insert(k.to_string(), k8s_openapi::ByteString(b));
+            }
+        }
+    }
 }
 
 #[cfg(test)]

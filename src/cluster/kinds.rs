@@ -104,6 +104,14 @@ pub const KINDS: &[Kind] = &[
         prunable: true,
     },
     Kind {
+        kind: "Lease",
+        group: "coordination.k8s.io",
+        version: "v1",
+        plural: "leases",
+        namespaced: true,
+        prunable: false,
+    },
+    Kind {
         kind: "NetworkPolicy",
         group: "networking.k8s.io",
         version: "v1",

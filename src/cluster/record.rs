@@ -34,6 +34,10 @@ pub struct Record {
     pub values: Json,
     pub revision: u64,
     pub history: Vec<HistoryEntry>,
+    /// The ConfigMap it was read from (empty for a record not written yet).
+    pub config_map: String,
+    /// The `resourceVersion` read: the write is conditional on it.
+    pub resource_version: Option<String>,
 }
 
 /// The record's name.
@@ -104,50 +108,83 @@ pub fn from_json(cm: &Json) -> Result<Record, String> {
         values,
         revision: text("revision").trim().parse().unwrap_or(0),
         history,
+        config_map: cm["metadata"]["name"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
+        resource_version: cm["metadata"]["resourceVersion"]
+            .as_str()
+            .map(str::to_string),
     })
 }
 
-/// Read the instance record, if the instance exists.
-pub async fn read(kube: &Kube, fullname: &str) -> Result<Option<Record>, ClusterError> {
-    let cm = Kind::by_name("ConfigMap").expect("known");
-    match kube.get(cm, &name(fullname)).await? {
-        None => Ok(None),
-        Some(j) => from_json(&j).map(Some).map_err(|e| {
-            ClusterError::Refused(format!(
-                "the instance record {} is damaged: {e}",
-                name(fullname)
-            ))
-        }),
-    }
+/// Whether the ConfigMap `cm` (as the API returns it) is the record of `release`: it
+/// carries the instance's labels and says so itself. Another instance's record (`shop`
+/// and `shop-odoo` share a fullname) never is.
+pub fn is_record_of(cm: &Json, release: &str) -> bool {
+    let labels = &cm["metadata"]["labels"];
+    cm["metadata"]["name"]
+        .as_str()
+        .is_some_and(|n| n.ends_with("-odoo-tui"))
+        && labels["app.kubernetes.io/instance"].as_str() == Some(release)
+        && labels["app.kubernetes.io/managed-by"].as_str() == Some("odoo-tui")
+        && cm["data"]["release"].as_str() == Some(release)
 }
 
-/// The instance record of `release` in the namespace, found by label (so that a
-/// `fullnameOverride` does not matter).
+/// The instance record of `release` in the namespace, found by the instance's labels,
+/// never by a name computed from today's values (a `fullnameOverride` not repeated on
+/// the command line must find the same record).
 pub async fn find(kube: &Kube, release: &str) -> Result<Option<Record>, ClusterError> {
     let cm = Kind::by_name("ConfigMap").expect("known");
-    for j in kube.list(cm, &managed_selector(release)).await? {
-        let name = j["metadata"]["name"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
-        if name.ends_with("-odoo-tui") && j["data"]["release"].as_str() == Some(release) {
-            return from_json(&j).map(Some).map_err(|e| {
+    let mut found: Vec<Json> = kube
+        .list(cm, &managed_selector(release))
+        .await?
+        .into_iter()
+        .filter(|j| is_record_of(j, release))
+        .collect();
+    match found.len() {
+        0 => Ok(None),
+        1 => {
+            let j = found.remove(0);
+            let name = j["metadata"]["name"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            from_json(&j).map(Some).map_err(|e| {
                 ClusterError::Refused(format!(
                     "the instance record ConfigMap/{name} is damaged ({e}) — re-run `odoo-tui new {release} --yes` to rewrite it"
                 ))
-            });
+            })
+        }
+        _ => {
+            let names: Vec<&str> = found
+                .iter()
+                .filter_map(|j| j["metadata"]["name"].as_str())
+                .collect();
+            Err(ClusterError::Refused(format!(
+                "instance `{release}` has {} records in namespace `{}` ({}): delete the one that is not current with kubectl",
+                names.len(),
+                kube.namespace,
+                names.join(", ")
+            )))
         }
     }
-    Ok(None)
 }
 
-/// Write the instance record (server-side apply, like every object).
-pub async fn save(
+/// Read-modify-write the record of `release` with optimistic concurrency: `change` gets
+/// the record as read (a default one, `existed == false`, when there is none) and says
+/// whether to write it. The write carries the `resourceVersion` read (or creates the
+/// record); when someone else wrote it meanwhile (409) the record is read again and
+/// `change` runs again. Returns the record as written (or as read, when not written).
+pub async fn update<F>(
     kube: &Kube,
     release: &str,
     loaded: &Loaded,
-    rec: &Record,
-) -> Result<(), ClusterError> {
+    mut change: F,
+) -> Result<Record, ClusterError>
+where
+    F: FnMut(&mut Record, bool) -> bool,
+{
     let creds = Credentials::default();
     let input = RenderInput {
         release,
@@ -156,11 +193,35 @@ pub async fn save(
         credentials: &creds,
     };
     let ctx = Ctx::new(&input).map_err(|e| ClusterError::Refused(e.to_string()))?;
-    let obj = to_object(&ctx, rec);
     let cm = Kind::by_name("ConfigMap").expect("known");
-    kube.apply(cm, obj.name(), &obj.to_json(), true, false)
-        .await?;
-    Ok(())
+    for _ in 0..5 {
+        let found = find(kube, release).await?;
+        let existed = found.is_some();
+        let mut rec = found.unwrap_or_default();
+        if !change(&mut rec, existed) {
+            return Ok(rec);
+        }
+        rec.release = release.to_string();
+        let mut body = to_object(&ctx, &rec).to_json();
+        // Written whole (PUT, conditional on the version read) or created (POST, which
+        // fails if another writer created it first): the record is odoo-tui's alone.
+        let written = match &rec.resource_version {
+            Some(rv) if existed => {
+                body["metadata"]["name"] = Json::String(rec.config_map.clone());
+                body["metadata"]["resourceVersion"] = Json::String(rv.clone());
+                kube.replace(cm, &rec.config_map, &body).await
+            }
+            _ => kube.create(cm, &body).await,
+        };
+        match written {
+            Ok(_) => return Ok(rec),
+            Err(e) if e.code() == Some(409) => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(ClusterError::Conflict(format!(
+        "the instance record of `{release}` kept changing while odoo-tui wrote it — run the command again"
+    )))
 }
 
 #[cfg(test)]
@@ -223,6 +284,7 @@ mod tests {
                 result: HistoryResult::Succeeded,
                 detail: None,
             }],
+            ..Default::default()
         };
         let obj = to_object(&ctx, &rec);
         assert_eq!(obj.name(), "acme-odoo-odoo-tui");

@@ -28,14 +28,17 @@ pub async fn append_history(
     entry: HistoryEntry,
     revision: Option<u64>,
 ) -> Result<(), Error> {
-    let Some(mut rec) = find(kube, release).await? else {
-        return Ok(());
-    };
-    if let Some(r) = revision {
-        rec.revision = rec.revision.max(r);
-    }
-    rec.history.push(entry);
-    record::save(kube, release, loaded, &rec).await?;
+    record::update(kube, release, loaded, |rec, existed| {
+        if !existed {
+            return false;
+        }
+        if let Some(r) = revision {
+            rec.revision = rec.revision.max(r);
+        }
+        rec.history.push(entry.clone());
+        true
+    })
+    .await?;
     Ok(())
 }
 

@@ -4,7 +4,7 @@
 use super::Error;
 use crate::cluster::Kube;
 use crate::cluster::record::{self, Record};
-use crate::values::{self, Derived, Loaded, Source};
+use crate::values::{self, Loaded, Source};
 
 /// Load `layers` over what `rec` recorded.
 pub fn over_record(release: &str, rec: &Record, layers: &[Source]) -> Result<Loaded, Error> {
@@ -22,8 +22,8 @@ pub async fn for_new(
 ) -> Result<(Loaded, Option<Record>), Error> {
     let first = values::load(&user)?;
     values::validate::validate_release(name, &first.values).map_err(crate::Error::Usage)?;
-    let d = Derived::new(name, &first.values);
-    match record::read(kube, &d.fullname).await? {
+    // Found by the instance's labels: a fullnameOverride given once is in the record.
+    match record::find(kube, name).await? {
         None => Ok((first, None)),
         Some(rec) => Ok((over_record(name, &rec, &user)?, Some(rec))),
     }

@@ -1,0 +1,340 @@
+//! No lost data, no rotated credential: the record written with optimistic concurrency
+//! and found by the instance, generated credentials created only where absent and never
+//! regenerated while data uses them, persistence changes refused, deletion of exactly the
+//! instance's own claims, exact selectors, `list` with every instance's state. The real
+//! binary (and, for races, the library) against the test API server.
+
+use std::time::Duration;
+
+use base64::Engine;
+use serde_json::{Value as Json, json};
+use test_apiserver::Config;
+
+mod common;
+use common::{Env, NS, text};
+
+const QUICK: &[&str] = &["new", "acme", "--preset", "quick-start", "--yes"];
+const LOCAL: &[&str] = &["new", "acme", "--preset", "local-dev", "--yes"];
+
+fn secret_value(env: &Env, secret: &str, key: &str) -> Option<String> {
+    let s = env.obj("secrets", secret)?;
+    let b = s["data"][key].as_str()?;
+    Some(String::from_utf8(base64::engine::general_purpose::STANDARD.decode(b).unwrap()).unwrap())
+}
+
+fn create(env: &Env, obj: Json) {
+    let _ = env
+        .server
+        .create_object(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NS}}));
+    env.server.create_object(obj).unwrap();
+}
+
+fn b64(s: &str) -> String {
+    base64::engine::general_purpose::STANDARD.encode(s)
+}
+
+// ---------------------------------------------------------------------------------------
+// The record
+
+#[test]
+fn a_fullname_override_not_repeated_finds_the_same_instance() {
+    let env = Env::new();
+    env.ok(&[QUICK, &["--set", "fullnameOverride=shopfront"]].concat());
+    let db = secret_value(&env, "shopfront", "db-password").unwrap();
+    let o = env.ok(&["new", "acme", "--yes"]);
+    assert!(text(&o).contains("0 object(s) changed"), "{}", text(&o));
+    assert!(
+        env.obj("secrets", "acme-odoo").is_none(),
+        "no second instance with new passwords"
+    );
+    assert!(env.obj("configmaps", "acme-odoo-odoo-tui").is_none());
+    assert_eq!(secret_value(&env, "shopfront", "db-password").unwrap(), db);
+    assert_eq!(
+        env.obj("configmaps", "shopfront-odoo-tui").unwrap()["data"]["revision"],
+        "1"
+    );
+}
+
+#[test]
+fn shop_and_shop_odoo_never_read_each_others_record_or_secrets() {
+    // `shop` and `shop-odoo` have the same fullname (`shop-odoo`).
+    let env = Env::new();
+    env.ok(&["new", "shop", "--preset", "local-dev", "--yes"]);
+    let db = secret_value(&env, "shop-odoo", "db-password").unwrap();
+    let record = env.obj("configmaps", "shop-odoo-odoo-tui").unwrap();
+    let o = env.run(&["new", "shop-odoo", "--preset", "local-dev", "--yes"]);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(
+        out.contains(
+            "Secret/shop-odoo already exists in namespace `shop` and it belongs to the odoo-tui instance `shop`"
+        ),
+        "{out}"
+    );
+    assert!(!out.contains(&db), "no credential of `shop` in the output");
+    assert_eq!(secret_value(&env, "shop-odoo", "db-password").unwrap(), db);
+    assert_eq!(
+        env.obj("configmaps", "shop-odoo-odoo-tui").unwrap(),
+        record,
+        "the record of `shop` is untouched"
+    );
+    for args in [
+        &["backup", "shop-odoo"][..],
+        &["upgrade", "shop-odoo", "--modules", "sale", "--yes"],
+    ] {
+        let o = env.run(args);
+        assert!(
+            text(&o).contains("no odoo-tui instance `shop-odoo`"),
+            "{args:?}: {}",
+            text(&o)
+        );
+    }
+}
+
+mod library {
+    use super::*;
+    use odoo_tui::cluster::apply::{self, Options};
+    use odoo_tui::cluster::record::{HistoryEntry, HistoryKind, HistoryResult};
+    use odoo_tui::cluster::{Kube, Target};
+    use odoo_tui::values;
+    use tokio_util::sync::CancellationToken;
+
+    async fn kube(env: &Env) -> Kube {
+        Kube::connect(&Target {
+            kubeconfig: Some(env.kubeconfig()),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+    }
+
+    fn quick_start() -> values::Loaded {
+        values::load(&[odoo_tui::presets::load("quick-start").unwrap()]).unwrap()
+    }
+
+    fn entry(time: i64) -> HistoryEntry {
+        HistoryEntry {
+            time,
+            kind: HistoryKind::Backup,
+            revision: 1,
+            modules: vec![],
+            image: None,
+            backup_location: Some(format!("s3://b/{time}.dump")),
+            result: HistoryResult::Succeeded,
+            detail: None,
+        }
+    }
+
+    /// Two writers of the record at once (the lock aside): each reads, changes and writes
+    /// it back conditionally on the version it read, so neither change is lost.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn two_writers_of_the_record_lose_nothing() {
+        let env = Env::new();
+        env.ok(QUICK);
+        let kube = kube(&env).await;
+        let loaded = quick_start();
+        // Both read before either writes.
+        env.server.faults().set_latency(Duration::from_millis(150));
+        let (a, b) = tokio::join!(
+            odoo_tui::instance::record::append_history(&kube, "acme", &loaded, entry(1), None),
+            odoo_tui::instance::record::append_history(&kube, "acme", &loaded, entry(2), None),
+        );
+        env.server.faults().set_latency(Duration::ZERO);
+        a.unwrap();
+        b.unwrap();
+        let rec = env.obj("configmaps", "acme-odoo-odoo-tui").unwrap();
+        let history = rec["data"]["history.yaml"].as_str().unwrap();
+        assert!(
+            history.contains("s3://b/1.dump") && history.contains("s3://b/2.dump"),
+            "{history}"
+        );
+    }
+
+    /// Two first installs at once (the lock aside): the credentials each stores are
+    /// created only where absent, so both end up with one set of passwords everywhere.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn two_first_installs_at_once_end_with_one_set_of_passwords() {
+        let env = Env::start(Config::default());
+        let kube = kube(&env).await;
+        let loaded = values::load(&[odoo_tui::presets::load("local-dev").unwrap()]).unwrap();
+        let opts = Options {
+            force: false,
+            dry_run: false,
+            timeout: Duration::from_secs(60),
+            typed: Default::default(),
+            revision: None,
+            maintenance_until_ready: false,
+        };
+        let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+        let cancel = CancellationToken::new();
+        // Both read the (absent) Secrets before either writes them.
+        env.server.faults().set_latency(Duration::from_millis(100));
+        let (a, b) = tokio::join!(
+            apply::run(&kube, "acme", &loaded, &opts, &tx, &cancel),
+            apply::run(&kube, "acme", &loaded, &opts, &tx, &cancel),
+        );
+        env.server.faults().set_latency(Duration::ZERO);
+        let (a, b) = (a.unwrap(), b.unwrap());
+        let db = secret_value(&env, "acme-odoo", "db-password").unwrap();
+        let admin = secret_value(&env, "acme-odoo-config", "admin-password").unwrap();
+        let conf = secret_value(&env, "acme-odoo-config", "odoo.conf").unwrap();
+        for run in [&a, &b] {
+            let g = &run.generated;
+            for (mine, stored) in [(&g.db_password, &db), (&g.admin_password, &admin)] {
+                if let Some(p) = mine {
+                    assert_eq!(p, stored, "a run reports a password that is not stored");
+                }
+            }
+            if let Some(m) = &g.master_password {
+                assert!(conf.contains(&format!("admin_passwd = {m}")));
+            }
+        }
+        assert!(
+            a.generated.db_password.is_some() != b.generated.db_password.is_some(),
+            "exactly one run generated the database password"
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Credentials
+
+#[test]
+fn switching_to_an_existing_secret_keeps_the_generated_password() {
+    let env = Env::new();
+    env.ok(LOCAL);
+    let db = secret_value(&env, "acme-odoo", "db-password").unwrap();
+    create(
+        &env,
+        json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "acme-db", "namespace": NS},
+            "data": {"password": b64(&db)}}),
+    );
+    env.ok(&[
+        "new",
+        "acme",
+        "--yes",
+        "--set",
+        "postgresql.auth.existingSecret=acme-db",
+    ]);
+    assert_eq!(
+        secret_value(&env, "acme-odoo", "db-password").as_deref(),
+        Some(db.as_str()),
+        "the generated password stays in its Secret"
+    );
+    // And switching back finds it, unchanged.
+    env.ok(&[
+        "new",
+        "acme",
+        "--yes",
+        "--set",
+        "postgresql.auth.existingSecret=",
+    ]);
+    assert_eq!(secret_value(&env, "acme-odoo", "db-password").unwrap(), db);
+}
+
+#[test]
+fn a_missing_generated_secret_while_the_database_volume_exists_stops_the_run() {
+    let env = Env::new();
+    env.ok(LOCAL);
+    let o = env.kubectl(&["delete", "secret", "acme-odoo"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = env.run(LOCAL);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(
+        out.contains("Secret `acme-odoo` has no `db-password`, but the database volume PersistentVolumeClaim/data-acme-postgresql-0 exists"),
+        "{out}"
+    );
+    assert!(
+        env.obj("secrets", "acme-odoo").is_none(),
+        "no new password generated"
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// list
+
+fn list_states(env: &Env) -> Vec<(String, String)> {
+    let o = env.ok(&["list", "-o", "json"]);
+    let rows: Json = serde_json::from_slice(&o.stdout).unwrap();
+    rows.as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["name"].as_str().unwrap().to_string(),
+                r["state"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn pair(name: &str, state: &str) -> (String, String) {
+    (name.to_string(), state.to_string())
+}
+
+#[test]
+fn list_shows_every_instance_with_its_state_also_a_failed_install() {
+    let scenario = test_apiserver::Scenario::from_yaml(
+        "pods:\n  - selector: {app.kubernetes.io/instance: broken, app.kubernetes.io/component: init}\n    exitCode: 1\n    logs: [\"psycopg2.OperationalError: could not connect to server\"]\n",
+    )
+    .unwrap();
+    let env = Env::start(Config::default().scenario(scenario));
+    env.ok(LOCAL);
+    let o = env.run(&["new", "broken", "--preset", "local-dev", "--yes"]);
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    assert!(env.obj("configmaps", "broken-odoo-odoo-tui").is_none());
+    assert_eq!(
+        list_states(&env),
+        [pair("acme", "ready"), pair("broken", "failed")]
+    );
+    let o = env.ok(&["list"]);
+    let table = String::from_utf8_lossy(&o.stdout).to_string();
+    assert!(table.contains("STATE"), "{table}");
+    assert!(
+        table
+            .lines()
+            .any(|l| l.contains("broken") && l.contains("failed")),
+        "{table}"
+    );
+
+    let o = env.kubectl(&["scale", "deployment/acme-odoo-backend", "--replicas=0"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while list_states(&env)[0] != pair("acme", "stopped") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{:?}",
+            list_states(&env)
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    // Deleted with its data kept: no longer an instance.
+    env.ok(&["delete", "broken"]);
+    assert_eq!(list_states(&env), [pair("acme", "stopped")]);
+}
+
+#[test]
+fn list_shows_an_install_in_progress() {
+    let scenario = test_apiserver::Scenario::from_yaml(
+        "pods:\n  - selector: {app.kubernetes.io/component: postgresql}\n    readyAfterSeconds: 2000\n",
+    )
+    .unwrap();
+    let env = Env::with(Config::default().time_scale(0.05).scenario(scenario));
+    let mut child = env
+        .cmd(LOCAL)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while env.obj("statefulsets", "acme-postgresql").is_none() {
+        assert!(std::time::Instant::now() < deadline, "no install started");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let states = list_states(&env);
+    child.kill().unwrap();
+    let _ = child.wait();
+    assert_eq!(states, [pair("acme", "installing")]);
+}
