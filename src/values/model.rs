@@ -525,6 +525,34 @@ pub struct Backup {
     pub resources: ResourceRequirements,
     pub backoff_limit: i32,
     pub active_deadline_seconds: i64,
+    /// Cron schedule of the scheduled backups (a CronJob); empty: none.
+    #[serde(default)]
+    pub schedule: String,
+    /// Retention, enforced by every backup; all zero keeps every backup.
+    #[serde(default)]
+    pub keep: Keep,
+}
+
+/// How many backups retention keeps: the newest `last`, and the newest of each of the
+/// last `daily` days, `weekly` ISO weeks and `monthly` months that have one.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Keep {
+    #[serde(default)]
+    pub last: u32,
+    #[serde(default)]
+    pub daily: u32,
+    #[serde(default)]
+    pub weekly: u32,
+    #[serde(default)]
+    pub monthly: u32,
+}
+
+impl Keep {
+    /// Whether retention deletes anything at all.
+    pub fn is_set(&self) -> bool {
+        self.last + self.daily + self.weekly + self.monthly > 0
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]

@@ -382,3 +382,19 @@ fn release_names_fit_every_derived_name() {
         "{e}"
     );
 }
+
+#[test]
+fn a_bad_backup_schedule_is_refused_with_the_reason() {
+    let e = errors(&[set("backup.schedule=0 3 * *")]);
+    assert!(e.contains("backup.schedule"), "{e}");
+    assert!(e.contains("has 4 fields"), "{e}");
+    let e = errors(&[set("backup.keep.daly=7")]);
+    assert!(e.contains("backup.keep.daily"), "{e}");
+    let v = load(&[set("backup.schedule=@daily"), set("backup.keep.weekly=4")])
+        .unwrap()
+        .values;
+    assert_eq!(v.backup.schedule, "@daily");
+    assert_eq!(v.backup.keep.weekly, 4);
+    assert!(v.backup.keep.is_set());
+    assert!(!defaults().backup.keep.is_set());
+}

@@ -56,7 +56,22 @@ pub fn validate(v: &Values) -> Vec<Problem> {
     images(v, &mut p);
     exposure(v, &mut p);
     availability(v, &mut p);
+    backups(v, &mut p);
     p
+}
+
+fn backups(v: &Values, p: &mut Vec<Problem>) {
+    let b = &v.backup;
+    if !b.schedule.trim().is_empty() {
+        match super::cron::Schedule::parse(&b.schedule) {
+            Err(e) => p.push(err("backup.schedule", format!("`backup.schedule`: {e}"))),
+            Ok(_) if !b.enabled => p.push(warn(
+                "backup.schedule",
+                "`backup.schedule` is set but backups are off (backup.enabled=false): no scheduled backup runs",
+            )),
+            Ok(_) => {}
+        }
+    }
 }
 
 fn ports(v: &Values, p: &mut Vec<Problem>) {
