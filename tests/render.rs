@@ -459,10 +459,44 @@ fn all_pod_specs(objs: &[Object]) -> Vec<(String, serde_json::Value)> {
     objs.iter()
         .filter_map(|o| {
             let j = o.to_json();
-            let spec = j["spec"]["template"]["spec"].clone();
+            let mut spec = j["spec"]["template"]["spec"].clone();
+            if spec.is_null() {
+                // A CronJob's pod.
+                spec = j["spec"]["jobTemplate"]["spec"]["template"]["spec"].clone();
+            }
             (!spec.is_null()).then(|| (o.key(), spec))
         })
         .collect()
+}
+
+/// The Jobs commands render besides `render`'s objects: backup, restore and its steps,
+/// a clone's identity Job.
+fn command_jobs(v: &Values, release: &str) -> Vec<Object> {
+    use odoo_tui::render::Ctx;
+    use odoo_tui::render::backup::{BackupKind, backup_job_of};
+    use odoo_tui::render::restore::{
+        RestoreSpec, RestoreStep, backup_source, clone_job, restore_job, restore_step_job,
+    };
+    let creds = fixed_credentials();
+    let input = RenderInput {
+        release,
+        namespace: "odoo",
+        values: v,
+        credentials: &creds,
+    };
+    let ctx = Ctx::new(&input).unwrap();
+    let t = 1_795_820_700;
+    let b = backup_job_of(&ctx, BackupKind::PreRestore, 3, t);
+    let spec = RestoreSpec {
+        id: "acme-odoo-3-2611272305".into(),
+        source: backup_source(&ctx),
+    };
+    let mut out = vec![b.job];
+    out.push(restore_job(&ctx, &spec, t));
+    out.push(restore_step_job(&ctx, RestoreStep::Commit, t));
+    out.push(restore_step_job(&ctx, RestoreStep::Undo, t));
+    out.push(clone_job(&ctx, true, t));
+    out
 }
 
 fn all_scenarios() -> Vec<Vec<Object>> {
@@ -485,9 +519,21 @@ fn all_scenarios() -> Vec<Vec<Object>> {
             "networkPolicy.enabled=true",
             "backend.replicaCount=2",
             "backend.pdb.enabled=true",
+            "backup.schedule=0 3 * * *",
+            "backup.keep.daily=7",
+            "backup.keep.weekly=4",
         ],
     );
-    out.push(objects(&everything, "acme"));
+    let mut all = objects(&everything, "acme");
+    all.extend(command_jobs(&everything, "acme"));
+    out.push(all);
+    let local = load(
+        Some("local-dev"),
+        &["backup.schedule=@daily", "backup.keep.last=3"],
+    );
+    let mut all = objects(&local, "acme");
+    all.extend(command_jobs(&local, "acme"));
+    out.push(all);
     out
 }
 

@@ -12,7 +12,7 @@ use super::common::{
 
 /// Shell helpers shared by the Odoo Jobs: `sql` runs one statement with `psql` against
 /// the instance's database and prints the rows (or, on failure, the error).
-const SQL_FN: &str = r#"sql() {
+pub(super) const SQL_FN: &str = r#"sql() {
   psql -X -q -v ON_ERROR_STOP=1 -At -h "$DB_HOST" -p "$DB_PORT" -U "$DB_USER" -d "$DB_NAME" -c "$1" 2>&1
 }
 "#;
@@ -154,7 +154,7 @@ PY
 "#;
 
 /// Fails unless every attachment's file exists (local filestore or fs.storage).
-const CHECK_FILES_STEP: &str = r#"echo "checking that every attachment's file exists"
+pub(super) const CHECK_FILES_STEP: &str = r#"echo "checking that every attachment's file exists"
 odoo shell -c "$ODOO_RC" -d "$DB_NAME" --no-http --workers=0 <<'PY'
 # odoo-tui step: check-files
 import os
@@ -223,7 +223,7 @@ pub fn render(ctx: &Ctx<'_>) -> Vec<Object> {
     out
 }
 
-fn job(
+pub(super) fn job(
     ctx: &Ctx<'_>,
     name: String,
     component: &str,
@@ -314,9 +314,9 @@ pub fn init_modules(ctx: &Ctx<'_>) -> Vec<String> {
 }
 
 /// Where odoo.conf is mounted in every Odoo container (the image's `ODOO_RC` too).
-const ODOO_RC: &str = "/etc/odoo/odoo.conf";
+pub(super) const ODOO_RC: &str = "/etc/odoo/odoo.conf";
 
-fn db_env(ctx: &Ctx<'_>) -> Vec<k8s_openapi::api::core::v1::EnvVar> {
+pub(super) fn db_env(ctx: &Ctx<'_>) -> Vec<k8s_openapi::api::core::v1::EnvVar> {
     let d = &ctx.d;
     vec![
         env("DB_HOST", d.db_host.clone()),
@@ -388,7 +388,7 @@ fn with_identity(mut job: Object, hash: String) -> Object {
 }
 
 /// The env of the storage step: which `fs.storage` record to upsert.
-fn storage_env(ctx: &Ctx<'_>) -> Vec<k8s_openapi::api::core::v1::EnvVar> {
+pub(super) fn storage_env(ctx: &Ctx<'_>) -> Vec<k8s_openapi::api::core::v1::EnvVar> {
     let s = &ctx.v.backend.storage_init;
     let flag = |b: bool| if b { "1" } else { "0" };
     let dir = if s.directory_path.is_empty() {
@@ -538,7 +538,7 @@ const MAX_NAME: usize = 63;
 
 /// `<prefix><suffix>`, the prefix shortened (never the suffix) so the whole fits 63
 /// characters; a prefix cut short loses trailing dashes so the name stays a DNS label.
-fn bounded_name(prefix: &str, suffix: &str) -> String {
+pub(super) fn bounded_name(prefix: &str, suffix: &str) -> String {
     let room = MAX_NAME.saturating_sub(suffix.len());
     let cut: String = prefix.chars().take(room).collect();
     format!("{}{suffix}", cut.trim_end_matches('-'))
@@ -583,253 +583,22 @@ pub fn backups_pvc_name(ctx: &Ctx<'_>) -> String {
 }
 
 /// The PostgreSQL image's `postgres` user.
-const PG_UID: i64 = 999;
+pub(super) const PG_UID: i64 = 999;
 /// Where the backup's files are written inside the backup pod.
-const DUMP_DIR: &str = "/backup";
+pub(super) const DUMP_DIR: &str = "/backup";
 /// Where the backend's filestore PVC is mounted (read-only) in the backup pod.
-const FILESTORE_MOUNT: &str = "/filestore";
+pub(super) const FILESTORE_MOUNT: &str = "/filestore";
 
 /// `MC_HOST_<alias>` from an endpoint and two keys, in the environment only: mc takes the
 /// keys verbatim from `<scheme>://<access>:<secret>@<host>` (a `:` in a key would be read
 /// as the start of a session token, so such keys are refused).
-const MC_HOST_FN: &str = r#"mc_host() {
+pub(super) const MC_HOST_FN: &str = r#"mc_host() {
   case "$3$4" in
     *:*) echo "an S3 key contains ':', which mc cannot take from MC_HOST_$1: use keys without ':'" >&2; exit 1 ;;
   esac
   export "MC_HOST_$1=${2%%://*}://$3:$4@${2#*://}"
 }
 "#;
-
-/// The backup: the PostgreSQL client must be at least the server's major (checked before
-/// anything is written), then `pg_dump -Fc`, the filestore as a tar archive when it is on
-/// a PVC, and a manifest (nothing secret in it) written last.
-const BACKUP_SCRIPT: &str = r#"set -eu
-client=$(pg_dump --version | sed -n 's/^pg_dump (PostgreSQL) \([0-9][0-9]*\).*/\1/p')
-if ! server=$(psql -X -At -v ON_ERROR_STOP=1 -c 'SHOW server_version_num' 2>&1); then
-  echo "cannot reach PostgreSQL at $PGHOST:$PGPORT as $PGUSER; nothing was written:" >&2
-  echo "$server" >&2
-  exit 1
-fi
-server_major=$((server / 10000))
-if [ -z "$client" ] || [ "$client" -lt "$server_major" ]; then
-  echo "pg_dump ${client:-?} cannot dump PostgreSQL $server_major (a client at least as new as the server is needed); nothing was written — set backup.image to a postgres image of major $server_major or newer, e.g. --set backup.image.tag=$server_major" >&2
-  exit 1
-fi
-echo "dumping database $PGDATABASE from $PGHOST:$PGPORT (PostgreSQL $server_major, pg_dump $client)"
-pg_dump -Fc --no-password -f "$DUMP_DIR/$BACKUP_NAME.dump"
-dump_size=$(wc -c < "$DUMP_DIR/$BACKUP_NAME.dump")
-files="{\"dump\": {\"name\": \"$BACKUP_NAME.dump\", \"bytes\": $dump_size}"
-kind=database
-if [ -n "${FILESTORE_DIR:-}" ]; then
-  if [ -d "$FILESTORE_DIR" ]; then
-    tar -C "$FILESTORE_DIR" -czf "$DUMP_DIR/$BACKUP_NAME.filestore.tar.gz" .
-  else
-    mkdir -p "$DUMP_DIR/.empty" && tar -C "$DUMP_DIR/.empty" -czf "$DUMP_DIR/$BACKUP_NAME.filestore.tar.gz" . && rmdir "$DUMP_DIR/.empty"
-  fi
-  fs_size=$(wc -c < "$DUMP_DIR/$BACKUP_NAME.filestore.tar.gz")
-  files="$files, \"filestore\": {\"name\": \"$BACKUP_NAME.filestore.tar.gz\", \"bytes\": $fs_size}"
-  kind=database+filestore
-fi
-modules=$(psql -X -At -v ON_ERROR_STOP=1 -c "SELECT string_agg(name, ',' ORDER BY name) FROM ir_module_module WHERE state = 'installed'")
-modules_json=$(printf '%s' "$modules" | sed 's/[^,][^,]*/"&"/g; s/,/, /g')
-printf '{"time": "%s", "kind": "%s", "database": "%s", "image": "%s", "revision": %s, "postgresql": %s, "modules": [%s], "files": %s}}\n' \
-  "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$kind" "$PGDATABASE" "$BACKUP_IMAGE" "$BACKUP_REVISION" "$server_major" "$modules_json" "$files" \
-  > "$DUMP_DIR/$BACKUP_NAME.manifest.json"
-echo "backup written: $BACKUP_NAME ($kind, dump $dump_size bytes)"
-"#;
-
-/// Upload to the bucket: the dump and the filestore archive, then the manifest, so that a
-/// listed manifest always has its files.
-const UPLOAD_SCRIPT: &str = r#"mc_host target "$S3_ENDPOINT" "$AWS_ACCESS_KEY_ID" "$AWS_SECRET_ACCESS_KEY"
-for f in dump filestore.tar.gz manifest.json; do
-  if [ -f "$DUMP_DIR/$BACKUP_NAME.$f" ]; then
-    mc cp --quiet "$DUMP_DIR/$BACKUP_NAME.$f" "target/$S3_BUCKET/$S3_PREFIX$BACKUP_NAME.$f"
-  fi
-done
-echo "uploaded to s3://$S3_BUCKET/$S3_PREFIX$BACKUP_NAME.dump"
-"#;
-
-/// The Job `<fullname>-backup-<revision>-<yymmddHHMM>`: the dump (`pg_dump -Fc` from
-/// `backup.image`), the filestore when it is on a PVC (a tar archive next to the dump) and
-/// a manifest, uploaded with `mc` to the bucket under `backup.prefix`, or, without S3,
-/// written to the PVC `<fullname>-backups`. The password comes from the DB Secret through
-/// `PGPASSWORD`; the S3 keys reach `mc` through `MC_HOST_<alias>`, never its arguments.
-pub fn backup_job(ctx: &Ctx<'_>, revision: u64, unix_time: i64) -> BackupJob {
-    let b = &ctx.v.backup;
-    let d = &ctx.d;
-    let stamp = backup_stamp(unix_time);
-    let name = bounded_name(ctx.fullname(), &format!("-backup-{revision}-{stamp}"));
-    let base = format!("{}-{revision}-{stamp}", ctx.fullname());
-    let file = format!("{base}.dump");
-    let s3 = d.s3_requested;
-    let mut pg_env = vec![
-        secret_env("PGPASSWORD", &d.db_secret.0, &d.db_secret.1),
-        env("PGHOST", d.db_host.clone()),
-        env("PGPORT", d.db_port.to_string()),
-        env("PGUSER", d.db_user.clone()),
-        env("PGDATABASE", d.db_name.clone()),
-        env("BACKUP_NAME", base.clone()),
-        env("BACKUP_IMAGE", ctx.v.backend.image.reference()),
-        env("BACKUP_REVISION", revision.to_string()),
-        env("DUMP_DIR", DUMP_DIR),
-    ];
-    let mut mounts = vec![VolumeMount {
-        name: "dump".into(),
-        mount_path: DUMP_DIR.into(),
-        ..Default::default()
-    }];
-    let mut volumes = Vec::new();
-    if d.filestore_pvc {
-        pg_env.push(env(
-            "FILESTORE_DIR",
-            format!("{FILESTORE_MOUNT}/filestore/{}", d.db_name),
-        ));
-        mounts.push(VolumeMount {
-            name: "filestore".into(),
-            mount_path: FILESTORE_MOUNT.into(),
-            read_only: Some(true),
-            ..Default::default()
-        });
-        volumes.push(k8s_openapi::api::core::v1::Volume {
-            name: "filestore".into(),
-            persistent_volume_claim: Some(
-                k8s_openapi::api::core::v1::PersistentVolumeClaimVolumeSource {
-                    claim_name: backend::pvc_name(ctx),
-                    read_only: Some(true),
-                },
-            ),
-            ..Default::default()
-        });
-    }
-    let pg_image = &b.image;
-    let dump = Container {
-        name: "backup".into(),
-        image: Some(pg_image.reference()),
-        image_pull_policy: Some(pg_image.pull_policy.clone()),
-        command: Some(vec!["sh".into(), "-c".into(), BACKUP_SCRIPT.into()]),
-        env: Some(pg_env),
-        volume_mounts: Some(mounts),
-        security_context: Some(restricted_default(PG_UID, PG_UID)),
-        resources: Some(b.resources.clone()),
-        ..Default::default()
-    };
-    let mut prefix = b.prefix.trim_start_matches('/').to_string();
-    if !prefix.is_empty() && !prefix.ends_with('/') {
-        prefix.push('/');
-    }
-    let (spec, target, pvc) = if s3 {
-        let key = format!("{prefix}{file}");
-        let (secret, access, secret_key) = &d.s3_secret;
-        let upload = Container {
-            name: "upload".into(),
-            image: Some(b.mc_image.reference()),
-            image_pull_policy: Some(b.mc_image.pull_policy.clone()),
-            command: Some(vec![
-                "sh".into(),
-                "-c".into(),
-                format!("set -eu\n{MC_HOST_FN}{UPLOAD_SCRIPT}"),
-            ]),
-            env: Some(vec![
-                env("S3_ENDPOINT", d.s3_endpoint.clone()),
-                env("S3_BUCKET", d.s3_bucket.clone()),
-                env("S3_PREFIX", prefix.clone()),
-                env("DUMP_DIR", DUMP_DIR),
-                env("BACKUP_NAME", base.clone()),
-                secret_env("AWS_ACCESS_KEY_ID", secret, access),
-                secret_env("AWS_SECRET_ACCESS_KEY", secret, secret_key),
-                env("MC_CONFIG_DIR", "/tmp/mc"),
-            ]),
-            volume_mounts: Some(vec![
-                VolumeMount {
-                    name: "dump".into(),
-                    mount_path: DUMP_DIR.into(),
-                    read_only: Some(true),
-                    ..Default::default()
-                },
-                VolumeMount {
-                    name: "tmp".into(),
-                    mount_path: "/tmp".into(),
-                    ..Default::default()
-                },
-            ]),
-            security_context: Some(restricted_default(PG_UID, PG_UID)),
-            resources: Some(b.resources.clone()),
-            ..Default::default()
-        };
-        volumes.push(empty_dir("dump"));
-        volumes.push(empty_dir("tmp"));
-        let spec = PodSpec {
-            restart_policy: Some("Never".into()),
-            automount_service_account_token: Some(false),
-            image_pull_secrets: ctx.image_pull_secrets(),
-            security_context: Some(restricted_pod(&Default::default(), PG_UID, PG_UID)),
-            init_containers: Some(vec![dump]),
-            containers: vec![upload],
-            volumes: Some(volumes),
-            ..Default::default()
-        };
-        (
-            spec,
-            BackupTarget::S3 {
-                bucket: d.s3_bucket.clone(),
-                key,
-            },
-            None,
-        )
-    } else {
-        let claim_name = backups_pvc_name(ctx);
-        volumes.insert(
-            0,
-            k8s_openapi::api::core::v1::Volume {
-                name: "dump".into(),
-                persistent_volume_claim: Some(
-                    k8s_openapi::api::core::v1::PersistentVolumeClaimVolumeSource {
-                        claim_name: claim_name.clone(),
-                        read_only: None,
-                    },
-                ),
-                ..Default::default()
-            },
-        );
-        let spec = PodSpec {
-            restart_policy: Some("Never".into()),
-            automount_service_account_token: Some(false),
-            image_pull_secrets: ctx.image_pull_secrets(),
-            security_context: Some(restricted_pod(&Default::default(), PG_UID, PG_UID)),
-            containers: vec![dump],
-            volumes: Some(volumes),
-            ..Default::default()
-        };
-        let pvc = backend::claim(
-            ctx,
-            claim_name.clone(),
-            &b.persistence.size,
-            &b.persistence.storage_class,
-            "backup",
-        );
-        (
-            spec,
-            BackupTarget::Pvc {
-                claim: claim_name,
-                file: file.clone(),
-            },
-            Some(Object::PersistentVolumeClaim(pvc)),
-        )
-    };
-    BackupJob {
-        job: job(
-            ctx,
-            name,
-            "backup",
-            b.backoff_limit,
-            b.active_deadline_seconds,
-            spec,
-        ),
-        pvc,
-        file,
-        target,
-    }
-}
 
 /// Which modules an upgrade updates.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -921,6 +690,7 @@ pub fn upgrade_job(ctx: &Ctx<'_>, spec: &UpgradeSpec) -> Object {
 #[cfg(test)]
 mod upgrade_tests {
     use super::*;
+    use crate::render::backup::backup_job;
     use crate::render::{Credentials, RenderInput};
 
     fn with<T>(sets: &[&str], f: impl FnOnce(&Ctx<'_>) -> T) -> T {

@@ -2,6 +2,7 @@
 //! Kubernetes objects. Pure: no IO, no clock, no randomness.
 
 mod backend;
+pub mod backup;
 mod common;
 mod frontend;
 mod ingress;
@@ -11,6 +12,7 @@ mod network_policy;
 mod nginx;
 mod object;
 mod postgresql;
+pub mod restore;
 mod secrets;
 mod stateful;
 pub mod template;
@@ -22,9 +24,10 @@ pub use secrets::{needed_credentials, odoo_conf, session_uri};
 /// The pieces `upgrade` and `backup` use (SPEC §7).
 pub mod ops_parts {
     pub use super::backend::deployment_name as backend_deployment_name;
+    pub use super::backup::{BackupKind, backup_job, backup_job_of};
     pub use super::jobs::{
-        BackupJob, BackupTarget, UpgradeModules, UpgradeSpec, backup_job, backup_stamp,
-        backups_pvc_name, upgrade_job, upgrade_job_name, upgrade_script,
+        BackupJob, BackupTarget, UpgradeModules, UpgradeSpec, backup_stamp, backups_pvc_name,
+        upgrade_job, upgrade_job_name, upgrade_script,
     };
     pub use super::nginx::{config_maps_with as nginx_config_maps, render_with as nginx_render};
 }
@@ -115,5 +118,6 @@ pub fn render_with(
     out.extend(backend::pdb(&ctx));
     out.extend(ingress::render(&ctx));
     out.extend(network_policy::render(&ctx));
+    out.extend(backup::render(&ctx));
     Ok(out)
 }

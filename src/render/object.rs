@@ -1,7 +1,7 @@
 //! One rendered Kubernetes object, typed.
 
 use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
-use k8s_openapi::api::batch::v1::Job;
+use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::api::core::v1::{
     ConfigMap, PersistentVolumeClaim, Secret, Service, ServiceAccount,
 };
@@ -12,6 +12,9 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 macro_rules! objects {
     ($($variant:ident),* $(,)?) => {
         /// A rendered object.
+        // Every variant is a whole Kubernetes object of a few kilobytes; boxing the
+        // largest would save little and break the one shape all kinds share.
+        #[allow(clippy::large_enum_variant)]
         #[derive(Debug, Clone, PartialEq)]
         pub enum Object {
             $($variant($variant),)*
@@ -67,6 +70,7 @@ objects!(
     PersistentVolumeClaim,
     StatefulSet,
     Job,
+    CronJob,
     Deployment,
     PodDisruptionBudget,
     Ingress,

@@ -233,6 +233,8 @@ pub struct Case {
     pub existing: BTreeMap<String, BTreeMap<String, String>>,
     pub objects: Vec<Object>,
     pub release: String,
+    /// Another case's S3 directory, when both talk to one S3 server.
+    pub s3_root: Option<PathBuf>,
 }
 
 /// What one script run did.
@@ -254,6 +256,51 @@ impl Run {
     }
     pub fn called(&self, prefix: &str) -> bool {
         self.calls.iter().any(|c| c.starts_with(prefix))
+    }
+}
+
+/// What a pod's containers did, in the order they ran.
+#[derive(Debug)]
+pub struct Pod {
+    pub runs: Vec<(String, Run)>,
+}
+
+impl Pod {
+    /// Every container ran and succeeded.
+    pub fn ok(&self) -> bool {
+        self.runs.iter().all(|(_, r)| r.ok())
+    }
+    /// The container that failed, if one did.
+    pub fn failed(&self) -> Option<&str> {
+        self.runs
+            .iter()
+            .find(|(_, r)| !r.ok())
+            .map(|(n, _)| n.as_str())
+    }
+    /// The containers that ran.
+    pub fn ran(&self) -> Vec<&str> {
+        self.runs.iter().map(|(n, _)| n.as_str()).collect()
+    }
+    pub fn stdout(&self) -> String {
+        self.runs.iter().map(|(_, r)| r.stdout.as_str()).collect()
+    }
+    pub fn stderr(&self) -> String {
+        self.runs.iter().map(|(_, r)| r.stderr.as_str()).collect()
+    }
+    pub fn calls(&self) -> Vec<String> {
+        self.runs
+            .iter()
+            .flat_map(|(_, r)| r.calls.clone())
+            .collect()
+    }
+}
+
+impl std::fmt::Display for Pod {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (n, r) in &self.runs {
+            writeln!(f, "=== container {n}\n{r}")?;
+        }
+        Ok(())
     }
 }
 
@@ -314,6 +361,7 @@ impl Case {
             existing: BTreeMap::new(),
             objects: Vec::new(),
             release: "acme".into(),
+            s3_root: None,
         };
         c.render();
         c
@@ -414,9 +462,14 @@ impl Case {
 
     /// Where the stand-in `mc` and `fs.storage` keep their objects: `<dir>/<bucket>/<key>`.
     pub fn s3_dir(&self) -> PathBuf {
-        let p = self.path("s3");
+        let p = self.s3_root.clone().unwrap_or_else(|| self.path("s3"));
         std::fs::create_dir_all(&p).unwrap();
         p
+    }
+
+    /// Talk to the same S3 server as `other` (its buckets are this case's too).
+    pub fn s3_dir_shared_with(&mut self, other: &Case) {
+        self.s3_root = Some(other.s3_dir());
     }
 
     /// The directory a PVC's content lives in (shared by every pod of the case).
@@ -464,8 +517,12 @@ impl Case {
                     .unwrap_or_else(|| panic!("{name}: no Secret {s} key {k}"))
             } else if let Some(r) = e["valueFrom"]["configMapKeyRef"].as_object() {
                 let (s, k) = (r["name"].as_str().unwrap(), r["key"].as_str().unwrap());
-                self.config_map(s, k)
-                    .unwrap_or_else(|| panic!("{name}: no ConfigMap {s} key {k}"))
+                match self.config_map(s, k) {
+                    Some(v) => v,
+                    // An optional reference to what does not exist: no variable.
+                    None if r.get("optional") == Some(&Json::Bool(true)) => continue,
+                    None => panic!("{name}: no ConfigMap {s} key {k}"),
+                }
             } else {
                 String::new()
             };
@@ -481,15 +538,18 @@ impl Case {
             .map(|p| p.display().to_string())
             .collect();
         path.push(bin.display().to_string());
-        if opts.hide.is_empty() {
+        // mc's image has a shell and mc, nothing else: its scripts get the stand-ins only,
+        // so a command the image lacks fails here as it would there.
+        let mc_image = image.contains("minio/mc");
+        if !mc_image && opts.hide.is_empty() {
             path.push("/usr/local/bin:/usr/bin:/bin".into());
-        } else {
+        } else if !mc_image {
             path.push(self.bin_without(&opts.hide).display().to_string());
         }
         let shell: Vec<&str> = if image.contains("busybox") {
-            vec!["busybox", "sh", "-c"]
+            vec!["/usr/bin/busybox", "sh", "-c"]
         } else {
-            vec!["dash", "-c"]
+            vec!["/usr/bin/dash", "-c"]
         };
         let mut command = Command::new(shell[0]);
         command
@@ -553,6 +613,30 @@ impl Case {
             stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
             calls,
         }
+    }
+
+    /// Run a Job's pod as the kubelet would: its init containers in order, then its
+    /// container, stopping at the first that fails. The runs, named by container.
+    pub fn run_pod(&self, job: &Object, opts: &RunOpts) -> Pod {
+        let j = job.to_json();
+        let spec = &j["spec"]["template"]["spec"];
+        let names: Vec<String> = spec["initContainers"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .chain(spec["containers"].as_array().into_iter().flatten())
+            .map(|c| c["name"].as_str().unwrap().to_string())
+            .collect();
+        let mut runs = Vec::new();
+        for n in names {
+            let r = self.run(job, &n, opts);
+            let ok = r.ok();
+            runs.push((n, r));
+            if !ok {
+                break;
+            }
+        }
+        Pod { runs }
     }
 
     /// The case's directories for the container's volume mounts: mount path → host path.
