@@ -1,6 +1,6 @@
 //! Backups: the backup Job (a command's, by name and time) and the CronJob of
 //! `backup.schedule` running the same pod, retention (`backup.keep`) enforced by every
-//! backup. See docs/ARCHITECTURE.md, "Backups and restore".
+//! backup. See the README, "Backups and restore".
 //!
 //! A backup is three files named after its base `<fullname>-<revision>-<yymmddHHMM>`:
 //! `.dump` (`pg_dump -Fc`), `.filestore.tar.gz` (when the filestore is on a PVC) and

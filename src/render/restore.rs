@@ -1,4 +1,4 @@
-//! Restore and clone: the Jobs that bring a backup back (see docs/ARCHITECTURE.md,
+//! Restore and clone: the Jobs that bring a backup back (see the README,
 //! "Backups and restore"). Pure and deterministic: the backup, the time and the source
 //! come in as inputs.
 //!
