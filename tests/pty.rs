@@ -273,6 +273,38 @@ fn credentials_asks_on_a_terminal_before_printing_the_password() {
 }
 
 #[test]
+fn new_in_a_terminal_follows_the_work_and_shows_the_running_jobs_log() {
+    let scenario = Scenario::from_yaml(
+        "pods:\n  - selector: {app.kubernetes.io/component: init}\n    container: init\n    runSeconds: 150\n    logs: [\"odoo.modules.loading: loading 1 modules...\"]\n",
+    )
+    .unwrap();
+    let (_server, dir) = server(scenario);
+    let mut s = Screen::spawn(
+        dir.path(),
+        &["new", "acme", "--preset", "local-dev", "--yes"],
+        120,
+        40,
+    );
+    // The header names the image and the revision from the first frame.
+    let t = s.wait_for("odoo-tui · acme", 20);
+    let head = t.lines().find(|l| l.contains("odoo-tui · acme")).unwrap();
+    assert!(
+        head.contains("image ghcr.io/sergio-bershadsky/odoo:") && head.contains("rev 1"),
+        "{head}"
+    );
+    // The selection moved to the init Job by itself, and its log shows as it comes.
+    s.wait_for("> init", 30);
+    s.wait_for("init · job/acme-odoo-init · following", 30);
+    s.wait_for("odoo.modules.loading: loading 1 modules...", 30);
+    assert!(s.text().contains("following the work"));
+    // Moving the selection takes it over.
+    s.keys("k");
+    s.wait_for("> postgresql", 20);
+    s.wait_for("↑/↓ j/k select", 20);
+    assert_eq!(s.exit_code(60), 0, "{}", s.text());
+}
+
+#[test]
 fn new_in_a_terminal_stops_on_a_pull_failure_and_names_the_image() {
     let scenario = Scenario::from_yaml(
         "images:\n  \"ghcr.io/sergio-bershadsky/odoo:18.0-typo\": {pull: fail}\n",

@@ -78,9 +78,18 @@ pub async fn with_dashboard(
         }
         lines
     });
-    let mut state = AppState::new(live::header(kube, release, None), crate::time::now());
+    // The header names the image and the revision from the start: the recorded one of
+    // an instance being updated, 1 for a new one.
+    let mut header = live::header(kube, release, None);
+    header.image = Some(loaded.values.backend.image.reference());
+    header.revision = match super::record::find(kube, release).await {
+        Ok(Some(r)) => Some(r.revision),
+        _ => Some(1),
+    };
+    let mut state = AppState::new(header, crate::time::now());
     state.operation = Some(format!("new {release}"));
     state.finish_when_done = true;
+    state.follow = true;
     state.no_color = no_color;
     let mut actions = live::Actions::new(kube, ltx);
     let held = log::hold();

@@ -5,7 +5,8 @@ use std::io::Write;
 
 use futures::{AsyncBufReadExt, StreamExt};
 use k8s_openapi::api::core::v1::Pod;
-use kube::api::{ListParams, LogParams};
+use kube::api::LogParams;
+use kube::runtime::watcher;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -55,45 +56,71 @@ pub fn feed_from_watch(
     (task, switch)
 }
 
-/// Stream the logs of a pod, or of the newest pod of a Job, as [`Msg::Logs`].
+/// Stream the log of a pod's main container as [`Msg::Logs`]; `false` when the receiver
+/// went away.
+async fn stream_pod(
+    pods: kube::Api<Pod>,
+    pod: String,
+    container: Option<String>,
+    tx: mpsc::Sender<Msg>,
+) -> bool {
+    let lp = LogParams {
+        container,
+        follow: true,
+        tail_lines: Some(500),
+        ..Default::default()
+    };
+    let Ok(stream) = pods.log_stream(&pod, &lp).await else {
+        return true;
+    };
+    let mut lines = stream.lines();
+    while let Some(Ok(line)) = lines.next().await {
+        let msg = Msg::Logs {
+            pod: pod.clone(),
+            lines: vec![line],
+        };
+        if tx.send(msg).await.is_err() {
+            return false;
+        }
+    }
+    true
+}
+
+/// Stream the logs of a pod, or of every pod of a Job as each starts (a Job that has
+/// no pod yet is waited for), as [`Msg::Logs`].
 pub fn follow_logs(kube: &Kube, target: LogTarget, tx: mpsc::Sender<Msg>) -> JoinHandle<()> {
     let pods: kube::Api<Pod> = kube.typed();
     tokio::spawn(async move {
-        let pod = match &target {
-            LogTarget::Pod(p) => p.clone(),
-            LogTarget::Job(j) => {
-                let lp = ListParams::default().labels(&format!("job-name={j}"));
-                let Ok(list) = pods.list(&lp).await else {
-                    return;
-                };
-                let newest = list
-                    .items
-                    .into_iter()
-                    .max_by_key(|p| p.metadata.creation_timestamp.clone().map(|t| t.0));
-                match newest.and_then(|p| p.metadata.name) {
-                    Some(n) => n,
-                    None => return,
-                }
+        let job = match target {
+            LogTarget::Pod(p) => {
+                stream_pod(pods, p, None, tx).await;
+                return;
             }
+            LogTarget::Job(j) => j,
         };
-        let lp = LogParams {
-            follow: true,
-            tail_lines: Some(500),
-            ..Default::default()
-        };
-        let Ok(stream) = pods.log_stream(&pod, &lp).await else {
-            return;
-        };
-        let mut lines = stream.lines();
-        while let Some(Ok(line)) = lines.next().await {
-            if tx
-                .send(Msg::Logs {
-                    pod: pod.clone(),
-                    lines: vec![line],
-                })
-                .await
-                .is_err()
-            {
+        // Dropped with this task, so aborting it stops every stream.
+        let mut streams = tokio::task::JoinSet::new();
+        let mut followed = std::collections::BTreeSet::new();
+        let cfg = watcher::Config::default().labels(&format!("job-name={job}"));
+        let events = watcher(pods.clone(), cfg);
+        futures::pin_mut!(events);
+        while let Some(ev) = events.next().await {
+            let (Ok(watcher::Event::Apply(p)) | Ok(watcher::Event::InitApply(p))) = ev else {
+                continue;
+            };
+            let name = p.metadata.name.clone().unwrap_or_default();
+            let main = p
+                .spec
+                .as_ref()
+                .and_then(|s| s.containers.first())
+                .map(|c| c.name.clone());
+            let started = main
+                .as_ref()
+                .is_some_and(|m| crate::plan::logs::readable_containers(&p, false).contains(m));
+            if started && followed.insert(name.clone()) {
+                streams.spawn(stream_pod(pods.clone(), name, main, tx.clone()));
+            }
+            if tx.is_closed() {
                 return;
             }
         }

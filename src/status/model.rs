@@ -343,6 +343,17 @@ impl InstanceStatus {
     pub fn component(&self, c: Component) -> Option<&ComponentStatus> {
         self.components.iter().find(|s| s.component == c)
     }
+
+    /// Where the work is: the first component, in rollout order, that exists and is not
+    /// done (not ready, succeeded or scaled down) — the one a rollout waits for.
+    pub fn active(&self) -> Option<usize> {
+        self.components.iter().position(|c| {
+            !matches!(
+                c.phase,
+                Phase::Absent | Phase::Ready | Phase::Succeeded | Phase::ScaledDown
+            )
+        })
+    }
 }
 
 /// What kind of operation an instance-record history entry describes.

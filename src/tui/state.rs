@@ -4,6 +4,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use crate::status::{
     ComponentKind, ComponentStatus, EventLine, Failure, HistoryEntry, InstanceStatus, Overall,
+    Phase,
 };
 
 /// How many log lines the log view keeps.
@@ -159,6 +160,9 @@ pub struct AppState {
     pub finish_when_done: bool,
     /// A short message for the footer (e.g. "no pod to show logs for").
     pub notice: Option<String>,
+    /// The selection follows the active component (`new`, `upgrade`) until the user
+    /// moves it; a Job it follows has its log shown in the reason pane as it comes.
+    pub follow: bool,
     finished: bool,
 }
 
@@ -250,16 +254,63 @@ fn on_status(state: &mut AppState, status: InstanceStatus) -> Option<Action> {
         .and_then(|s| comps.iter().position(|c| c.component == s))
         .unwrap_or(state.selected)
         .min(comps.len().saturating_sub(1));
+    let followed = follow_the_work(state);
     if !state.finish_when_done || state.finished {
-        return None;
+        return followed;
     }
     let action = match &state.status.as_ref()?.overall {
         Overall::Ready => Action::Ready,
         Overall::Failed { failure } => Action::Failed(failure.clone()),
-        Overall::Progressing => return None,
+        Overall::Progressing => return followed,
     };
     state.finished = true;
     Some(action)
+}
+
+/// The Job whose log the reason pane shows while following: the selected component's,
+/// while it runs (or waits for its next attempt).
+fn pane_job(state: &AppState) -> Option<LogTarget> {
+    let c = state.selected_component()?;
+    let job = c.object.as_deref()?.strip_prefix("Job/")?;
+    matches!(
+        c.phase,
+        Phase::Pending | Phase::Progressing | Phase::Failing
+    )
+    .then(|| LogTarget::Job(job.to_string()))
+}
+
+/// While following: select the active component, and stream the log of a Job there.
+fn follow_the_work(state: &mut AppState) -> Option<Action> {
+    if !state.follow || state.view != View::Dashboard {
+        return None;
+    }
+    if let Some(i) = state.status.as_ref().and_then(InstanceStatus::active)
+        && i != state.selected
+    {
+        state.selected = i;
+        state.selected_pod = None;
+    }
+    let want = pane_job(state);
+    if want == state.logs.target {
+        return None;
+    }
+    let had = state.logs.target.is_some();
+    state.logs = LogView {
+        target: want.clone(),
+        ..LogView::default()
+    };
+    match want {
+        Some(t) => Some(Action::FollowLogs(t)),
+        None if had => Some(Action::StopLogs),
+        None => None,
+    }
+}
+
+/// The log shown in the reason pane for the selected component, if it has one.
+pub fn pane_log(state: &AppState) -> Option<&LogView> {
+    let target = state.logs.target.as_ref()?;
+    (state.follow && state.view == View::Dashboard && pane_job(state).as_ref() == Some(target))
+        .then_some(&state.logs)
 }
 
 fn on_key(state: &mut AppState, key: KeyEvent) -> Option<Action> {
@@ -277,6 +328,28 @@ fn on_key(state: &mut AppState, key: KeyEvent) -> Option<Action> {
 
 fn dashboard_key(state: &mut AppState, code: KeyCode) -> Option<Action> {
     let n = state.components().len();
+    // Moving the selection takes it over from the work it followed.
+    let moves = matches!(
+        code,
+        KeyCode::Up
+            | KeyCode::Down
+            | KeyCode::Char('k' | 'j' | 'g' | 'G')
+            | KeyCode::Home
+            | KeyCode::End
+            | KeyCode::Tab
+    );
+    if moves && state.follow {
+        state.follow = false;
+        if state.logs.target.take().is_some() {
+            state.logs = LogView::default();
+            let action = move_selection(state, code, n);
+            return action.or(Some(Action::StopLogs));
+        }
+    }
+    move_selection(state, code, n)
+}
+
+fn move_selection(state: &mut AppState, code: KeyCode, n: usize) -> Option<Action> {
     match code {
         KeyCode::Esc => return Some(Action::Quit),
         KeyCode::Up | KeyCode::Char('k') => select(state, state.selected.saturating_sub(1)),

@@ -602,3 +602,60 @@ fn the_reason_pane_names_the_cause() {
         "{text}"
     );
 }
+
+#[test]
+fn the_selection_follows_the_work_and_shows_the_running_jobs_log_until_taken_over() {
+    let mut s = AppState::new(Header::default(), NOW - 60);
+    s.follow = true;
+    let mut st = status("installing");
+    // The databases are ready: the init Job is where the work is.
+    for c in st.components.iter_mut() {
+        if matches!(c.component, Component::Minio | Component::MinioProvisioning) {
+            c.phase = crate::status::Phase::Ready;
+        }
+    }
+    let init = st
+        .components
+        .iter()
+        .position(|c| c.component == Component::Init)
+        .unwrap();
+    assert_eq!(st.active(), Some(init));
+    let job = st.components[init]
+        .object
+        .clone()
+        .unwrap()
+        .trim_start_matches("Job/")
+        .to_string();
+    assert_eq!(
+        update(&mut s, Msg::Status(Box::new(st.clone()))),
+        Some(Action::FollowLogs(LogTarget::Job(job.clone())))
+    );
+    assert_eq!(s.selected, init);
+    update(
+        &mut s,
+        Msg::Logs {
+            pod: format!("{job}-x2k9p"),
+            lines: vec!["odoo.modules.loading: loading 1 modules...".into()],
+        },
+    );
+    let text = render(&s, 120, 32);
+    assert!(
+        text.contains("init · job/acme-odoo-init · following"),
+        "{text}"
+    );
+    assert!(
+        text.contains("odoo.modules.loading: loading 1 modules..."),
+        "{text}"
+    );
+    assert!(text.contains("following the work"), "{text}");
+    // The same status again changes nothing.
+    assert_eq!(update(&mut s, Msg::Status(Box::new(st.clone()))), None);
+    // The user moves: the selection is theirs from now on.
+    assert_eq!(update(&mut s, key(KeyCode::Up)), Some(Action::StopLogs));
+    assert_eq!(s.selected, init - 1);
+    let mut later = st;
+    later.components[init].phase = crate::status::Phase::Succeeded;
+    assert_eq!(update(&mut s, Msg::Status(Box::new(later))), None);
+    assert_eq!(s.selected, init - 1);
+    assert!(!render(&s, 120, 32).contains("following"));
+}

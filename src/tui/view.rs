@@ -164,6 +164,9 @@ fn draw_header(frame: &mut Frame, area: Rect, state: &AppState) {
 
 fn draw_footer(frame: &mut Frame, area: Rect, state: &AppState) {
     let keys = match state.view {
+        View::Dashboard if state.follow => {
+            "following the work — ↑/↓ j/k take over  Enter/l logs  e events  q quit"
+        }
         View::Dashboard => "↑/↓ j/k select  Tab pod  Enter/l logs  e events  q quit",
         View::Logs => "↑/↓ scroll  PgUp/PgDn  End/f follow  e events  Esc back  q quit",
         View::Events => "↑/↓ scroll  Enter/l logs  Esc back  q quit",
@@ -401,6 +404,13 @@ fn draw_reason(frame: &mut Frame, area: Rect, state: &AppState) {
     }
     let p = palette(state);
     let c = state.selected_component();
+    // A Job the view follows shows its log as it comes, until it has a reason.
+    if let (Some(c), Some(log)) = (c, super::state::pane_log(state))
+        && c.failure.is_none()
+    {
+        draw_pane_log(frame, area, c, log, &p);
+        return;
+    }
     let lines = match (c, &state.status) {
         (Some(c), Some(s)) => match &c.failure {
             Some(f) => failure_lines(f, &p),
@@ -416,6 +426,36 @@ fn draw_reason(frame: &mut Frame, area: Rect, state: &AppState) {
             .wrap(Wrap { trim: false }),
         area,
     );
+}
+
+/// The last lines of the followed Job's log that fit, in the reason pane.
+fn draw_pane_log(
+    frame: &mut Frame,
+    area: Rect,
+    c: &ComponentStatus,
+    log: &super::state::LogView,
+    p: &Palette,
+) {
+    let target = log.target.as_ref().map_or("-".to_string(), |t| t.label());
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(format!(" {} · {target} · following ", c.component.label()));
+    let height = area.height.saturating_sub(2) as usize;
+    let start = log.lines.len().saturating_sub(height);
+    let lines: Vec<Line> = log.lines[start..]
+        .iter()
+        .map(|l| Line::from(safe_line(l)))
+        .collect();
+    let body = if lines.is_empty() {
+        Paragraph::new(format!(
+            "{}: {} — waiting for log lines…",
+            c.component, c.phase
+        ))
+        .style(p.dim())
+    } else {
+        Paragraph::new(lines)
+    };
+    frame.render_widget(body.block(block), area);
 }
 
 /// `2026-05-04 10:05` (UTC).
