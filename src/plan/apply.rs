@@ -200,7 +200,7 @@ pub fn job_action(existing: &Json, desired_hash: &str) -> JobAction {
 }
 
 /// Components whose Jobs are history, not configuration: never pruned by `new`.
-const KEPT_COMPONENTS: &[&str] = &["upgrade", "backup"];
+const KEPT_COMPONENTS: &[&str] = &["upgrade", "backup", "restore", "clone"];
 
 /// Objects of this instance on the server that the configuration no longer contains.
 pub fn prune_candidates(
@@ -488,6 +488,10 @@ mod tests {
             (
                 "Job".to_string(),
                 obj("acme-odoo-backup-3-2611271200", "backup"),
+            ),
+            (
+                "Job".to_string(),
+                obj("acme-odoo-restore-2611271200", "restore"),
             ),
         ];
         assert_eq!(
