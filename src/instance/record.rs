@@ -45,8 +45,40 @@ pub async fn append_history(
 /// The "history" section `status` prints (empty when there is none or the record cannot
 /// be read: the status itself matters more).
 pub async fn history_section(kube: &Kube, release: &str) -> Vec<String> {
-    match find(kube, release).await {
-        Ok(Some(rec)) => crate::plan::history::history_section(&rec.history),
-        _ => vec![],
+    let Ok(Some(rec)) = find(kube, release).await else {
+        return vec![];
+    };
+    let mut out = Vec::new();
+    let schedule = rec.values["backup"]["schedule"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    // The scheduled backups' last success, from their CronJob (found by its labels).
+    let mut scheduled = None;
+    if !schedule.is_empty()
+        && let Some(kind) = crate::cluster::kinds::Kind::by_name("CronJob")
+        && let Ok(crons) = kube
+            .list(
+                kind,
+                &format!(
+                    "{},app.kubernetes.io/managed-by=odoo-tui,app.kubernetes.io/component=backup",
+                    crate::cluster::instance_selector(release)
+                ),
+            )
+            .await
+    {
+        scheduled = crons
+            .iter()
+            .filter_map(|c| c["status"]["lastSuccessfulTime"].as_str())
+            .filter_map(crate::time::parse_rfc3339)
+            .max();
     }
+    out.extend(crate::plan::history::last_backup_line(
+        &rec.history,
+        scheduled,
+        &schedule,
+        crate::time::now(),
+    ));
+    out.extend(crate::plan::history::history_section(&rec.history));
+    out
 }

@@ -11,7 +11,12 @@ pub fn history_lines(history: &[HistoryEntry], max: usize) -> Vec<String> {
     history
         .iter()
         .rev()
-        .filter(|e| matches!(e.kind, HistoryKind::Upgrade | HistoryKind::Backup))
+        .filter(|e| {
+            matches!(
+                e.kind,
+                HistoryKind::Upgrade | HistoryKind::Backup | HistoryKind::Restore
+            )
+        })
         .take(max)
         .map(|e| {
             let result = match e.result {
@@ -54,9 +59,86 @@ pub fn history_section(history: &[HistoryEntry]) -> Vec<String> {
     out
 }
 
+/// The line `status` prints about backups: the age of the last successful one (from the
+/// history, or the scheduled backups' CronJob), and a warning when it is older than twice
+/// the interval of `schedule` (or there is none while one is scheduled). `None` when
+/// there is nothing to say.
+pub fn last_backup_line(
+    history: &[HistoryEntry],
+    scheduled_success: Option<i64>,
+    schedule: &str,
+    now: i64,
+) -> Option<String> {
+    let from_history = history
+        .iter()
+        .filter(|e| e.result == HistoryResult::Succeeded && e.backup_location.is_some())
+        .filter(|e| matches!(e.kind, HistoryKind::Backup | HistoryKind::Upgrade))
+        .map(|e| e.time)
+        .max();
+    let last = from_history.into_iter().chain(scheduled_success).max();
+    let interval = crate::values::cron::Schedule::parse(schedule)
+        .ok()
+        .and_then(|s| s.interval(now));
+    match (last, interval) {
+        (None, None) => None,
+        (None, Some(_)) => Some(format!(
+            "last backup: none yet — WARNING: backups are scheduled ({schedule}) but none has succeeded; see `odoo-tui logs` for the backup Jobs"
+        )),
+        (Some(t), None) => Some(format!("last backup: {} ago", crate::time::age(now - t))),
+        (Some(t), Some(i)) if now - t > 2 * i => Some(format!(
+            "last backup: {} ago — WARNING: older than twice the schedule's interval ({schedule}, every {}): the scheduled backups are failing or not running",
+            crate::time::age(now - t),
+            crate::time::age(i)
+        )),
+        (Some(t), Some(_)) => Some(format!(
+            "last backup: {} ago (scheduled: {schedule})",
+            crate::time::age(now - t)
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_last_backups_age_warns_past_twice_the_interval() {
+        let now = 1_795_820_700;
+        let entry = |time, result| HistoryEntry {
+            time,
+            kind: HistoryKind::Backup,
+            modules: vec![],
+            image: None,
+            backup_location: Some("s3://b/backups/x.dump".into()),
+            result,
+            revision: 2,
+            detail: None,
+        };
+        let h = vec![
+            entry(now - 3 * 86_400, HistoryResult::Succeeded),
+            entry(now - 3600, HistoryResult::Failed),
+        ];
+        // Daily, the last success 3 days ago: warned.
+        let l = last_backup_line(&h, None, "0 3 * * *", now).unwrap();
+        assert!(l.contains("3d ago") && l.contains("WARNING"), "{l}");
+        // The CronJob succeeded 5 hours ago: fine.
+        let l = last_backup_line(&h, Some(now - 5 * 3600), "0 3 * * *", now).unwrap();
+        assert_eq!(l, "last backup: 5h ago (scheduled: 0 3 * * *)");
+        // Weekly: 3 days is fine.
+        let l = last_backup_line(&h, None, "@weekly", now).unwrap();
+        assert!(!l.contains("WARNING"), "{l}");
+        // No schedule: the age only; nothing at all without a backup.
+        assert_eq!(
+            last_backup_line(&h, None, "", now).unwrap(),
+            "last backup: 3d ago"
+        );
+        assert_eq!(last_backup_line(&[], None, "", now), None);
+        assert!(
+            last_backup_line(&[], None, "@daily", now)
+                .unwrap()
+                .contains("none yet")
+        );
+    }
 
     #[test]
     fn history_shows_upgrades_and_backups_newest_first() {

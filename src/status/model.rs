@@ -365,6 +365,7 @@ pub enum HistoryKind {
     Update,
     Upgrade,
     Backup,
+    Restore,
 }
 
 impl fmt::Display for HistoryKind {
@@ -374,6 +375,7 @@ impl fmt::Display for HistoryKind {
             HistoryKind::Update => "update",
             HistoryKind::Upgrade => "upgrade",
             HistoryKind::Backup => "backup",
+            HistoryKind::Restore => "restore",
         };
         f.pad(s)
     }
