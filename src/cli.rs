@@ -89,6 +89,10 @@ pub enum Command {
     Upgrade(UpgradeArgs),
     /// Back up the database now (pg_dump to the bucket, or to a PVC without S3).
     Backup(BackupArgs),
+    /// List an instance's backups, newest first (reads their manifests; needs no running Odoo).
+    Backups(BackupsArgs),
+    /// Bring a backup back: a safety backup, the backend stopped, the database and files swapped in, the backup's image, the backend started.
+    Restore(RestoreArgs),
     /// Port-forward the backend to localhost and print the URL.
     Open(OpenArgs),
     /// Print the manifests (like `helm template`); needs no cluster.
@@ -205,6 +209,41 @@ pub struct BackupArgs {
     /// database.
     #[arg(long)]
     pub force_unlock: bool,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct BackupsArgs {
+    /// Instance name; may be omitted when the namespace holds one instance.
+    pub name: Option<String>,
+    #[arg(short = 'o', long, value_enum, default_value = "table")]
+    pub output: TableFormat,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct RestoreArgs {
+    /// Instance name; may be omitted when the namespace holds one instance.
+    pub name: Option<String>,
+    /// The backup: `latest`, an id from `odoo-tui backups`, or the end of one (e.g. 7-2611272305).
+    #[arg(long, default_value = "latest", value_name = "ID")]
+    pub from: String,
+    /// Keep the backend's current image instead of the one the backup was taken with
+    /// (refused when the backup's image is newer).
+    #[arg(long)]
+    pub keep_image: bool,
+    /// Do not back up the current database first (it is then lost once the restore is final).
+    #[arg(long)]
+    pub no_safety_backup: bool,
+    /// Do not ask for confirmation.
+    #[arg(short = 'y', long)]
+    pub yes: bool,
+    /// Take the instance's lock even though another odoo-tui holds it. Only for a holder
+    /// that is gone for good (a lock no longer renewed expires by itself after 60 s).
+    #[arg(long)]
+    pub force_unlock: bool,
+    #[arg(long, default_value = "60m", value_name = "DURATION")]
+    pub timeout: String,
+    #[arg(short = 'o', long, value_enum, default_value = "plain")]
+    pub output: PlainJson,
 }
 
 #[derive(Debug, Args, Clone)]

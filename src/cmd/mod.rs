@@ -3,6 +3,7 @@
 //! comes from its [`Error`]. See docs/ARCHITECTURE.md for the table command → file.
 
 pub mod backup;
+pub mod backups;
 pub mod completions;
 mod context;
 pub mod credentials;
@@ -13,6 +14,7 @@ pub mod logs;
 pub mod new;
 pub mod open;
 pub mod render;
+pub mod restore;
 pub mod status;
 pub mod upgrade;
 
@@ -35,6 +37,8 @@ pub fn run(cli: Cli) -> Result<(), Error> {
         Command::Status(a) => status::run(&ctx, a),
         Command::Upgrade(a) => upgrade::run(&ctx, a),
         Command::Backup(a) => backup::run(&ctx, a),
+        Command::Backups(a) => backups::run(&ctx, a),
+        Command::Restore(a) => restore::run(&ctx, a),
         Command::Open(a) => open::run(&ctx, a),
         Command::Render(a) => render::run(&ctx, a),
         Command::List(a) => list::run(&ctx, a),

@@ -7,7 +7,7 @@ use crate::cluster::kinds::Kind;
 use crate::cluster::watch::InstanceWatch;
 use crate::plan;
 use crate::render::Ctx;
-use crate::render::ops_parts::{BackupTarget, backup_job};
+use crate::render::ops_parts::{BackupKind, BackupTarget, backup_job_of};
 
 /// How a backup ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,7 +21,7 @@ pub enum BackupEnd {
 }
 
 /// Run the backup Job of the instance `ctx` renders, for record revision `revision`, at
-/// unix time `now` (which names the dump).
+/// unix time `now` (which names the dump): a manual backup.
 pub async fn run(
     runner: &JobRunner<'_>,
     watch: &mut InstanceWatch,
@@ -29,7 +29,19 @@ pub async fn run(
     revision: u64,
     now: i64,
 ) -> Result<BackupEnd, Error> {
-    let b = backup_job(ctx, revision, now);
+    run_of(runner, watch, ctx, BackupKind::Manual, revision, now).await
+}
+
+/// The same for a backup taken for `kind` (its manifest says so).
+pub async fn run_of(
+    runner: &JobRunner<'_>,
+    watch: &mut InstanceWatch,
+    ctx: &Ctx<'_>,
+    kind: BackupKind,
+    revision: u64,
+    now: i64,
+) -> Result<BackupEnd, Error> {
+    let b = backup_job_of(ctx, kind, revision, now);
     let kube = runner.kube;
     if let Some(pvc) = &b.pvc {
         let kind = Kind::by_name(pvc.kind()).expect("known");

@@ -10,6 +10,7 @@
 pub mod apply;
 pub mod backend;
 pub mod backup;
+pub mod backups;
 pub mod delete;
 mod error;
 pub mod find;

@@ -15,12 +15,21 @@ use crate::status::InstanceStatus;
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Reporter {
     json: bool,
+    quiet: bool,
 }
 
 impl Reporter {
     /// A reporter printing JSON lines when `json`, text otherwise.
     pub fn new(json: bool) -> Reporter {
-        Reporter { json }
+        Reporter { json, quiet: false }
+    }
+
+    /// A reporter printing nothing (for a Job whose log is data, not progress).
+    pub fn quiet() -> Reporter {
+        Reporter {
+            json: false,
+            quiet: true,
+        }
     }
 
     /// Whether lines are JSON.
@@ -30,6 +39,9 @@ impl Reporter {
 
     /// One line: `plain()` as text, or `json()` as a JSON line.
     pub fn emit(&self, plain: impl FnOnce() -> String, json: impl FnOnce() -> Json) {
+        if self.quiet {
+            return;
+        }
         let line = if self.json {
             json().to_string()
         } else {

@@ -4,6 +4,7 @@
 
 pub mod apply;
 pub mod backup;
+pub mod backups;
 pub mod credentials;
 pub mod history;
 pub mod lock;

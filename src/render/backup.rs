@@ -539,6 +539,131 @@ pub fn render(ctx: &Ctx<'_>) -> Vec<Object> {
     out
 }
 
+/// The marker a listing Job puts before each manifest it prints.
+pub const MANIFEST_LINE: &str = "odoo-tui-manifest ";
+
+/// The listing Job's script with S3 (mc's image: builtins and mc): each manifest of this
+/// instance under the prefix, on one line after the marker.
+const LIST_MANIFESTS_S3: &str = r#"mc_host target "$S3_ENDPOINT" "$AWS_ACCESS_KEY_ID" "$AWS_SECRET_ACCESS_KEY"
+mc ls "target/$S3_BUCKET/$S3_PREFIX" > "$TMPDIR"/ls
+n=0
+while read -r line; do
+  name=${line##* }
+  case "$name" in
+    "$BACKUP_BASE"-*.manifest.json)
+      printf '%s' "$MANIFEST_LINE"
+      mc cat "target/$S3_BUCKET/$S3_PREFIX$name"
+      n=$((n + 1)) ;;
+  esac
+done < "$TMPDIR"/ls
+echo "$n manifests in s3://$S3_BUCKET/$S3_PREFIX"
+"#;
+
+/// The same on the backups PVC.
+const LIST_MANIFESTS_PVC: &str = r#"set -eu
+n=0
+for f in "$DUMP_DIR"/"$BACKUP_BASE"-*.manifest.json; do
+  [ -f "$f" ] || continue
+  printf '%s' "$MANIFEST_LINE"
+  cat "$f"
+  n=$((n + 1))
+done
+echo "$n manifests in $DUMP_DIR"
+"#;
+
+/// Name of the Job listing an instance's backups at a time.
+pub fn list_job_name(ctx: &Ctx<'_>, unix_time: i64) -> String {
+    bounded_name(
+        ctx.fullname(),
+        &format!("-backups-{}", backup_stamp(unix_time)),
+    )
+}
+
+/// The Job printing the manifests of the instance's backups to its log (`odoo-tui
+/// backups`, `restore`, `clone`): no Odoo, only mc (or a shell on the backups PVC).
+pub fn list_job(ctx: &Ctx<'_>, unix_time: i64) -> Object {
+    let b = &ctx.v.backup;
+    let d = &ctx.d;
+    let common = vec![
+        env("BACKUP_BASE", ctx.fullname()),
+        env("MANIFEST_LINE", MANIFEST_LINE),
+    ];
+    let (container, volumes) = if d.s3_requested {
+        let (secret, access, secret_key) = &d.s3_secret;
+        let mut e = common;
+        e.extend([
+            env("S3_ENDPOINT", d.s3_endpoint.clone()),
+            env("S3_BUCKET", d.s3_bucket.clone()),
+            env("S3_PREFIX", s3_prefix(ctx)),
+            secret_env("AWS_ACCESS_KEY_ID", secret, access),
+            secret_env("AWS_SECRET_ACCESS_KEY", secret, secret_key),
+            env("MC_CONFIG_DIR", "/tmp/mc"),
+            env("TMPDIR", "/tmp"),
+        ]);
+        (
+            Container {
+                name: "list".into(),
+                image: Some(b.mc_image.reference()),
+                image_pull_policy: Some(b.mc_image.pull_policy.clone()),
+                command: Some(vec![
+                    "sh".into(),
+                    "-c".into(),
+                    format!("set -eu\n{MC_HOST_FN}{LIST_MANIFESTS_S3}"),
+                ]),
+                env: Some(e),
+                volume_mounts: Some(vec![VolumeMount {
+                    name: "tmp".into(),
+                    mount_path: "/tmp".into(),
+                    ..Default::default()
+                }]),
+                security_context: Some(restricted_default(PG_UID, PG_UID)),
+                resources: Some(b.resources.clone()),
+                ..Default::default()
+            },
+            vec![empty_dir("tmp")],
+        )
+    } else {
+        let mut e = common;
+        e.push(env("DUMP_DIR", DUMP_DIR));
+        (
+            Container {
+                name: "list".into(),
+                image: Some(b.image.reference()),
+                image_pull_policy: Some(b.image.pull_policy.clone()),
+                command: Some(vec!["sh".into(), "-c".into(), LIST_MANIFESTS_PVC.into()]),
+                env: Some(e),
+                volume_mounts: Some(vec![VolumeMount {
+                    name: "dump".into(),
+                    mount_path: DUMP_DIR.into(),
+                    read_only: Some(true),
+                    ..Default::default()
+                }]),
+                security_context: Some(restricted_default(PG_UID, PG_UID)),
+                resources: Some(b.resources.clone()),
+                ..Default::default()
+            },
+            vec![Volume {
+                name: "dump".into(),
+                persistent_volume_claim: Some(PersistentVolumeClaimVolumeSource {
+                    claim_name: backups_pvc_name(ctx),
+                    read_only: Some(true),
+                }),
+                ..Default::default()
+            }],
+        )
+    };
+    let spec = PodSpec {
+        restart_policy: Some("Never".into()),
+        automount_service_account_token: Some(false),
+        image_pull_secrets: ctx.image_pull_secrets(),
+        security_context: Some(restricted_pod(&Default::default(), PG_UID, PG_UID)),
+        containers: vec![container],
+        volumes: Some(volumes),
+        ..Default::default()
+    };
+    job(ctx, list_job_name(ctx, unix_time), "backup", 0, 300, spec)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,410 @@
+//! `odoo-tui restore [NAME] [--from ID|latest]`: bring a backup back. In order, the lock
+//! held: the backup chosen and checked (its image, the database volume's room) before
+//! anything changes; a safety backup of the current database (unless
+//! `--no-safety-backup`); the backend stopped (the maintenance page with nginx); the
+//! restore Job (the backup restored beside the current database, then both swapped);
+//! the backend started on the backup's image (or the current one with `--keep-image`)
+//! through the apply engine, smoke check included; then the replaced database dropped.
+//! Any failure after the backend stopped swaps the replaced database back and starts the
+//! backend on its previous image: the instance is as it was before the command.
+
+use std::time::{Duration, Instant};
+
+use tokio_util::sync::CancellationToken;
+
+use super::{Context, Error, FINISHING, backup, parse_timeout};
+use crate::cli::{PlainJson, RestoreArgs};
+use crate::cluster::Kube;
+use crate::cluster::apply::Options;
+use crate::cluster::record::{HistoryEntry, HistoryKind, HistoryResult};
+use crate::cluster::watch::InstanceWatch;
+use crate::instance::job::{JobEnd, JobRunner};
+use crate::instance::{self, Reporter, maintenance};
+use crate::plan::backups as plan;
+use crate::plan::upgrade::Strategy;
+use crate::render::ops_parts::{BackupKind, BackupTarget};
+use crate::render::restore::{
+    RestoreSpec, RestoreStep, backup_source, restore_job, restore_step_job,
+};
+use crate::render::{Credentials, Ctx, RenderInput};
+use crate::status::Component;
+use crate::values::Loaded;
+
+pub fn run(ctx: &Context, a: RestoreArgs) -> Result<(), Error> {
+    ctx.block_on(Some(FINISHING), |cancel| restore(ctx, a, cancel))
+}
+
+async fn restore(ctx: &Context, a: RestoreArgs, cancel: CancellationToken) -> Result<(), Error> {
+    let timeout = parse_timeout(&a.timeout)?;
+    if !a.yes && !ctx.interactive() {
+        return Err(Error::usage(
+            "`odoo-tui restore` replaces the database and asks for confirmation, but there is no terminal: pass --yes",
+        ));
+    }
+    let kube = ctx.connect().await?;
+    let name = instance::resolve_name(&kube, a.name.clone()).await?;
+    let (command, force) = (format!("restore {name}"), a.force_unlock);
+    let work = restore_locked(ctx, a, kube.clone(), name.clone(), timeout, &cancel);
+    instance::lock::with(&kube, &name, &command, force, &cancel, work).await
+}
+
+/// The restore of `name`, its lock held.
+async fn restore_locked(
+    ctx: &Context,
+    a: RestoreArgs,
+    kube: Kube,
+    name: String,
+    timeout: Duration,
+    cancel: &CancellationToken,
+) -> Result<(), Error> {
+    let report = Reporter::new(a.output == PlainJson::Json);
+    let (loaded, rec) = instance::values::recorded(&kube, &name, &[]).await?;
+    let v = &loaded.values;
+    if !v.backup.enabled {
+        return Err(Error::usage(format!(
+            "backups are switched off for `{name}` (backup.enabled=false): there is nothing to restore"
+        )));
+    }
+    let creds = Credentials::default();
+    let input = RenderInput {
+        release: &name,
+        namespace: &kube.namespace,
+        values: &loaded.values,
+        credentials: &creds,
+    };
+    let rc = Ctx::new(&input)?;
+    let started = crate::time::now();
+    let deadline = Instant::now() + timeout;
+    let mut w = InstanceWatch::start(&kube, &name);
+    w.ready().await;
+    let keep_waiting = |job: &str| ctx.keep_waiting(job);
+    let quiet = JobRunner {
+        kube: &kube,
+        release: &name,
+        component: Component::Backup,
+        deadline,
+        cancel,
+        keep_waiting: &keep_waiting,
+        report: Reporter::quiet(),
+    };
+
+    // 1. Which backup, and whether it can come back: before anything changes.
+    let list = instance::backups::list(&quiet, &mut w, &rc, started).await?;
+    let chosen = plan::pick(&list, &a.from, &name)
+        .map_err(Error::usage)?
+        .clone();
+    let current_image = v.backend.image.reference();
+    plan::image_check(&chosen, &current_image, a.keep_image).map_err(Error::usage)?;
+    plan::room_check(
+        v.postgresql.enabled,
+        &v.postgresql.persistence.size,
+        list.first().map(|c| c.database_bytes).unwrap_or(0),
+        &chosen,
+    )
+    .map_err(Error::usage)?;
+    let image = if a.keep_image {
+        current_image.clone()
+    } else {
+        chosen.image.clone()
+    };
+    report.step(&format!(
+        "restore `{name}` in namespace `{}` from backup {} ({}, {}, {}) on {image}, {}",
+        kube.namespace,
+        chosen.id,
+        chosen.time,
+        chosen.kind,
+        chosen.contents,
+        if a.no_safety_backup {
+            "NO safety backup"
+        } else {
+            "safety backup first"
+        }
+    ));
+    if !a.yes
+        && !ctx.confirm(&format!(
+            "Replace the database of `{name}` with backup {}?",
+            chosen.id
+        ))
+    {
+        return Err(Error::cancelled("cancelled: nothing was changed"));
+    }
+    let runner = JobRunner { report, ..quiet };
+    let history = |result: HistoryResult,
+                   safety: &Option<BackupTarget>,
+                   detail: Option<String>,
+                   revision: u64| {
+        let e = HistoryEntry {
+            time: started,
+            kind: HistoryKind::Restore,
+            modules: vec![],
+            image: Some(image.clone()),
+            backup_location: Some(chosen.location.clone()),
+            result,
+            revision,
+            detail: detail.or_else(|| {
+                safety
+                    .as_ref()
+                    .map(|s| format!("safety backup {}", s.location()))
+            }),
+        };
+        let rev = (revision != rec.revision).then_some(revision);
+        instance::record::append_history(&kube, &name, &loaded, e, rev)
+    };
+
+    // 2. The safety backup.
+    let safety = if a.no_safety_backup {
+        None
+    } else {
+        let end = instance::backup::run_of(
+            &runner,
+            &mut w,
+            &rc,
+            BackupKind::PreRestore,
+            rec.revision,
+            started,
+        )
+        .await;
+        match backup::outcome(end) {
+            Ok(t) => {
+                let entry = HistoryEntry {
+                    time: started,
+                    kind: HistoryKind::Backup,
+                    modules: vec![],
+                    image: None,
+                    backup_location: Some(t.location()),
+                    result: HistoryResult::Succeeded,
+                    revision: rec.revision,
+                    detail: Some("safety backup before a restore".into()),
+                };
+                instance::record::append_history(&kube, &name, &loaded, entry, None).await?;
+                Some(t)
+            }
+            Err(e) => {
+                history(
+                    HistoryResult::Failed,
+                    &None,
+                    Some(backup::first_line(&e)),
+                    rec.revision,
+                )
+                .await?;
+                return Err(e.with_note("nothing was restored: the safety backup failed and the backend was not touched"));
+            }
+        }
+    };
+
+    // 3. The backend stopped.
+    if let Err(e) = maintenance::enter(&kube, &rc, &mut w, deadline, report).await {
+        maintenance::leave(&kube, &rc, Strategy::Maintenance, report).await?;
+        return Err(e.into());
+    }
+
+    // 4. The restore Job: restored beside, then swapped.
+    let spec = RestoreSpec {
+        id: chosen.id.clone(),
+        source: backup_source(&rc),
+    };
+    let job = restore_job(&rc, &spec, started);
+    report.step(&format!(
+        "restoring backup {} ({})",
+        chosen.id, chosen.location
+    ));
+    let end = runner.run(&mut w, &job).await;
+    let failure = match end {
+        Ok(r) => match r.end {
+            JobEnd::Succeeded => None,
+            JobEnd::Failed { reason, next } => Some(Error::not_ready(format!(
+                "the restore failed: {reason}{}\nnext step: {next}",
+                tail(&r.lines)
+            ))),
+            JobEnd::Cancelled => Some(Error::cancelled(format!(
+                "cancelled: Job/{} was deleted",
+                job.name()
+            ))),
+        },
+        Err(e) => Some(e.into()),
+    };
+    if let Some(e) = failure {
+        let back = put_back(
+            &runner,
+            &mut w,
+            &rc,
+            &kube,
+            &name,
+            &loaded,
+            rec.revision,
+            report,
+        )
+        .await;
+        history(
+            HistoryResult::Failed,
+            &safety,
+            Some(backup::first_line(&e)),
+            rec.revision,
+        )
+        .await?;
+        return Err(e.with_note(&as_before(back)));
+    }
+    report.step(&format!(
+        "Job/{} succeeded: the backup's database is in place",
+        job.name()
+    ));
+
+    // 5. The backend started on the backup's image, smoke check included.
+    let revision = rec.revision + 1;
+    let sets = plan::image_sets(&v.backend.image, &image);
+    let (new_loaded, _) = instance::values::recorded(&kube, &name, &sets).await?;
+    let left = deadline
+        .checked_duration_since(Instant::now())
+        .unwrap_or(Duration::from_secs(60));
+    if let Err(e) = roll(&kube, &name, &new_loaded, revision, left, cancel, report).await {
+        report.step("the backend did not come up on the restored database: putting back the database it replaced");
+        let back = put_back(
+            &runner,
+            &mut w,
+            &rc,
+            &kube,
+            &name,
+            &loaded,
+            rec.revision,
+            report,
+        )
+        .await;
+        history(
+            HistoryResult::Failed,
+            &safety,
+            Some(format!("rollout: {}", backup::first_line(&e))),
+            rec.revision,
+        )
+        .await?;
+        return Err(Error::not_ready(format!(
+            "the backend did not become ready on the restored database: {e}"
+        ))
+        .with_note(&as_before(back)));
+    }
+
+    // 6. Final: the replaced database and files dropped.
+    let commit = restore_step_job(&rc, RestoreStep::Commit, crate::time::now());
+    let dropped = matches!(
+        runner.run(&mut w, &commit).await.map(|r| r.end),
+        Ok(JobEnd::Succeeded)
+    );
+    if !dropped {
+        report.step(&format!(
+            "the database the restore replaced is still kept as {}_previous: drop it when you no longer need it",
+            rc.d.db_name
+        ));
+    }
+    history(HistoryResult::Succeeded, &safety, None, revision).await?;
+    report.emit(
+        || {
+            format!(
+                "\n`{name}` restored from backup {} on {image} (revision {revision}){}",
+                chosen.id,
+                safety
+                    .as_ref()
+                    .map(|s| format!(
+                        "; the database before it is in safety backup {}",
+                        s.location()
+                    ))
+                    .unwrap_or_default()
+            )
+        },
+        || {
+            serde_json::json!({
+                "result": "succeeded",
+                "backup": chosen.id,
+                "image": image,
+                "revision": revision,
+                "safetyBackup": safety.as_ref().map(BackupTarget::location),
+            })
+        },
+    );
+    Ok(())
+}
+
+/// The last log lines of a failed Job, as a message's tail.
+fn tail(lines: &[String]) -> String {
+    if lines.is_empty() {
+        return String::new();
+    }
+    let from = lines.len().saturating_sub(8);
+    format!("\nlast log lines:\n  {}", lines[from..].join("\n  "))
+}
+
+/// What the message says about the instance once [`put_back`] ran.
+fn as_before(back: Result<(), Error>) -> String {
+    match back {
+        Ok(()) => {
+            "the instance is as it was before the command: its database, files, image and replicas"
+                .into()
+        }
+        Err(e) => format!(
+            "putting the instance back failed too ({e}): its previous database is kept as <db>_previous; run `odoo-tui restore` again or ask for help before anything else"
+        ),
+    }
+}
+
+/// After a failure once the backend is stopped: the replaced database and files swapped
+/// back (whatever point the restore reached), then the backend on its previous values.
+#[allow(clippy::too_many_arguments)]
+async fn put_back(
+    runner: &JobRunner<'_>,
+    watch: &mut InstanceWatch,
+    rc: &Ctx<'_>,
+    kube: &Kube,
+    name: &str,
+    loaded: &Loaded,
+    revision: u64,
+    report: Reporter,
+) -> Result<(), Error> {
+    let undo = restore_step_job(rc, RestoreStep::Undo, crate::time::now());
+    let never = CancellationToken::new();
+    let patient = JobRunner {
+        cancel: &never,
+        deadline: Instant::now()
+            + Duration::from_secs(rc.v.backup.active_deadline_seconds.max(60) as u64 + 120),
+        keep_waiting: runner.keep_waiting,
+        ..*runner
+    };
+    let run = patient.run(watch, &undo).await?;
+    if run.end != JobEnd::Succeeded {
+        return Err(Error::not_ready(format!(
+            "Job/{} did not put the database back{}",
+            undo.name(),
+            tail(&run.lines)
+        )));
+    }
+    roll(
+        kube,
+        name,
+        loaded,
+        revision,
+        Duration::from_secs(600),
+        &never,
+        report,
+    )
+    .await
+}
+
+/// Run the apply engine with `loaded` (this brings the replicas back, switches the
+/// maintenance page off and runs the smoke check); the record gets `revision`.
+async fn roll(
+    kube: &Kube,
+    release: &str,
+    loaded: &Loaded,
+    revision: u64,
+    timeout: Duration,
+    cancel: &CancellationToken,
+    report: Reporter,
+) -> Result<(), Error> {
+    let opts = Options {
+        force: false,
+        dry_run: false,
+        timeout,
+        typed: Default::default(),
+        revision: Some(revision),
+        maintenance_until_ready: true,
+    };
+    instance::apply::with_lines(kube, release, loaded, &opts, report, cancel).await?;
+    Ok(())
+}

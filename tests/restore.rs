@@ -1,0 +1,326 @@
+//! `backups` and `restore`: the real binary against the project's Kubernetes API test
+//! server on loopback. The listing Job's log (the manifests it prints) and the restore
+//! Job's containers come from the scenario; the scripts themselves run for real in
+//! `tests/scripts.rs`.
+
+use serde_json::{Value as Json, json};
+
+mod common;
+use common::{Env, NS, text};
+use test_apiserver::{Config, Scenario};
+
+const CURRENT: &str = "ghcr.io/sergio-bershadsky/odoo:18.0-20260926";
+const OLDER: &str = "ghcr.io/sergio-bershadsky/odoo:18.0-20260817";
+const NEWER: &str = "ghcr.io/sergio-bershadsky/odoo:18.0-20261015";
+
+fn manifest(id: &str, kind: &str, image: &str, time: &str) -> String {
+    format!(
+        r#"odoo-tui-manifest {{"id": "{id}", "time": "{time}", "kind": "{kind}", "contents": "database", "database": "odoo", "image": "{image}", "revision": 1, "postgresql": 18, "modules": ["base"], "sizes": {{"database": 1000, "filestore": 0}}, "files": {{"dump": {{"name": "{id}.dump", "bytes": 4096}}}}}}"#
+    )
+}
+
+/// The listing Job prints three backups of `acme`, one of another instance; `extra`
+/// adds scenario rules.
+fn scenario(extra: &str) -> String {
+    let lines = [
+        manifest(
+            "acme-odoo-1-2611250300",
+            "scheduled",
+            OLDER,
+            "2026-11-25T03:00:12Z",
+        ),
+        manifest(
+            "acme-odoo-1-2611270300",
+            "manual",
+            CURRENT,
+            "2026-11-27T03:00:09Z",
+        ),
+        manifest(
+            "acme-odoo-1-2611260300",
+            "pre-upgrade",
+            NEWER,
+            "2026-11-26T03:00:10Z",
+        ),
+        manifest(
+            "other-odoo-1-2611270300",
+            "manual",
+            CURRENT,
+            "2026-11-27T03:00:09Z",
+        ),
+        "2 manifests in s3://odoo-filestore/backups/".into(),
+    ];
+    let logs: Vec<String> = lines
+        .iter()
+        .map(|l| serde_json::to_string(l).unwrap())
+        .collect();
+    format!(
+        "pods:\n  - selector: {{app.kubernetes.io/component: backup}}\n    container: list\n    logs: [{}]\n{extra}",
+        logs.join(", ")
+    )
+}
+
+fn env_with(extra: &str) -> Env {
+    let env =
+        Env::start(Config::default().scenario(Scenario::from_yaml(&scenario(extra)).unwrap()));
+    env.ok(&["new", "acme", "--preset", "quick-start", "--yes"]);
+    env
+}
+
+fn backend_image(env: &Env) -> String {
+    env.obj("deployments", "acme-odoo-backend").unwrap()["spec"]["template"]["spec"]["containers"]
+        [0]["image"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+fn history(env: &Env) -> Vec<Json> {
+    let cm = env.obj("configmaps", "acme-odoo-odoo-tui").expect("record");
+    serde_saphyr::from_str(cm["data"]["history.yaml"].as_str().unwrap()).unwrap()
+}
+
+fn jobs(env: &Env, component: &str) -> Vec<Json> {
+    env.server
+        .objects("jobs", NS)
+        .into_iter()
+        .filter(|j| j["metadata"]["labels"]["app.kubernetes.io/component"] == component)
+        .collect()
+}
+
+fn containers(job: &Json) -> Vec<String> {
+    let spec = &job["spec"]["template"]["spec"];
+    spec["initContainers"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .chain(spec["containers"].as_array().into_iter().flatten())
+        .map(|c| c["name"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn backups_lists_the_manifests_newest_first() {
+    let env = env_with("");
+    let leases = |env: &Env| {
+        env.server
+            .requests()
+            .iter()
+            .filter(|r| r.resource == "leases")
+            .count()
+    };
+    let leases_before = leases(&env);
+    let o = env.ok(&["backups", "acme"]);
+    let out = String::from_utf8_lossy(&o.stdout).to_string();
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(lines[0].starts_with("ID"), "{out}");
+    assert!(lines[1].starts_with("acme-odoo-1-2611270300"), "{out}");
+    assert!(lines[2].starts_with("acme-odoo-1-2611260300"), "{out}");
+    assert!(lines[3].starts_with("acme-odoo-1-2611250300"), "{out}");
+    assert_eq!(
+        lines.len(),
+        4,
+        "another instance's backup is not listed:\n{out}"
+    );
+    assert!(
+        lines[2].contains("pre-upgrade") && lines[2].contains("4.0 KiB"),
+        "{out}"
+    );
+    assert!(
+        lines[1].contains("s3://odoo-filestore/backups/acme-odoo-1-2611270300"),
+        "{out}"
+    );
+    // Nothing but the table on stdout, no progress noise on stderr.
+    assert!(
+        String::from_utf8_lossy(&o.stderr).trim().is_empty(),
+        "{}",
+        text(&o)
+    );
+
+    let o = env.ok(&["backups", "-o", "json"]);
+    let list: Vec<Json> = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(list.len(), 3);
+    assert_eq!(list[0]["kind"], "manual");
+    assert_eq!(list[0]["image"], CURRENT);
+    // The listing Job is gone once read; no lock was taken.
+    assert!(env.server.objects("jobs", NS).iter().all(|j| {
+        !j["metadata"]["name"]
+            .as_str()
+            .unwrap()
+            .contains("-backups-")
+    }),);
+    assert_eq!(leases(&env), leases_before, "backups takes no lock");
+}
+
+#[test]
+fn restore_takes_a_safety_backup_stops_the_backend_swaps_and_starts_on_the_backups_image() {
+    let env = env_with("");
+    let scale_before = env.server.count("patch", "deployments/scale");
+    let o = env.ok(&["restore", "acme", "--from", "2611250300", "--yes"]);
+    let out = text(&o);
+    assert!(
+        out.contains("`acme` restored from backup acme-odoo-1-2611250300"),
+        "{out}"
+    );
+    // A safety backup first (kind pre-restore), then the restore Job, then the commit.
+    let backups = jobs(&env, "backup");
+    assert_eq!(backups.len(), 1, "{backups:?}");
+    let kind = backups[0]["spec"]["template"]["spec"]["initContainers"][0]["env"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"] == "BACKUP_KIND")
+        .unwrap()["value"]
+        .clone();
+    assert_eq!(kind, "pre-restore");
+    let restores = jobs(&env, "restore");
+    let names: Vec<String> = restores
+        .iter()
+        .map(|j| j["metadata"]["name"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        names.iter().any(|n| n.starts_with("acme-odoo-restore-")
+            && !n.contains("commit")
+            && !n.contains("undo")),
+        "{names:?}"
+    );
+    assert!(
+        names.iter().any(|n| n.contains("-restore-commit-")),
+        "{names:?}"
+    );
+    assert!(
+        !names.iter().any(|n| n.contains("-restore-undo-")),
+        "{names:?}"
+    );
+    let main = restores
+        .iter()
+        .find(|j| containers(j).contains(&"swap".to_string()))
+        .unwrap();
+    assert_eq!(containers(main), ["fetch", "restore", "swap"]);
+    // The backend was stopped through the scale subresource, and runs the backup's image.
+    assert!(env.server.count("patch", "deployments/scale") > scale_before);
+    assert_eq!(backend_image(&env), OLDER);
+    assert_eq!(
+        env.obj("deployments", "acme-odoo-backend").unwrap()["status"]["readyReplicas"],
+        1
+    );
+    let h = history(&env);
+    let last = h.last().unwrap();
+    assert_eq!(last["kind"], "restore");
+    assert_eq!(last["result"], "succeeded");
+    assert_eq!(last["image"], OLDER);
+    assert!(
+        last["backup_location"]
+            .as_str()
+            .unwrap()
+            .ends_with("acme-odoo-1-2611250300"),
+        "{last:?}"
+    );
+    assert!(
+        env.obj("leases", "acme-odoo-tui-lock").is_none(),
+        "the lock is given back"
+    );
+}
+
+#[test]
+fn a_restore_that_fails_in_the_middle_leaves_the_instance_as_before() {
+    let env = env_with(
+        "  - selector: {app.kubernetes.io/component: restore}\n    container: swap\n    exitCode: 1\n    logs: [\"database odoo has 1 sessions of other roles\"]\n",
+    );
+    let o = env.run(&[
+        "restore",
+        "acme",
+        "--from",
+        "latest",
+        "--keep-image",
+        "--yes",
+    ]);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(3), "{out}");
+    assert!(out.contains("the restore failed"), "{out}");
+    assert!(out.contains("sessions of other roles"), "{out}");
+    assert!(out.contains("as it was before the command"), "{out}");
+    // The undo ran, no commit; the backend is back on its image and replicas.
+    let names: Vec<String> = jobs(&env, "restore")
+        .iter()
+        .map(|j| j["metadata"]["name"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        names.iter().any(|n| n.contains("-restore-undo-")),
+        "{names:?}"
+    );
+    assert!(
+        !names.iter().any(|n| n.contains("-restore-commit-")),
+        "{names:?}"
+    );
+    assert_eq!(backend_image(&env), CURRENT);
+    let d = env.obj("deployments", "acme-odoo-backend").unwrap();
+    assert_eq!(d["spec"]["replicas"], 1);
+    let last = history(&env).pop().unwrap();
+    assert_eq!(
+        (last["kind"].as_str(), last["result"].as_str()),
+        (Some("restore"), Some("failed"))
+    );
+    assert!(env.obj("leases", "acme-odoo-tui-lock").is_none());
+}
+
+#[test]
+fn bad_input_is_refused_before_anything_changes() {
+    let env = env_with("");
+    let scale_before = env.server.count("patch", "deployments/scale");
+    // An unknown id: the nearest ones.
+    let o = env.run(&["restore", "acme", "--from", "1-2611270301", "--yes"]);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{out}");
+    assert!(
+        out.contains("has no backup `1-2611270301`; the nearest:"),
+        "{out}"
+    );
+    assert!(out.contains("acme-odoo-1-2611270300"), "{out}");
+    // A backup from a newer image with the current image kept.
+    let o = env.run(&[
+        "restore",
+        "acme",
+        "--from",
+        "2611260300",
+        "--keep-image",
+        "--yes",
+    ]);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{out}");
+    assert!(out.contains("newer than the instance's"), "{out}");
+    // No terminal and no --yes.
+    let o = env.run(&["restore", "acme"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    // Nothing happened: no backup, no restore, the backend untouched.
+    assert!(jobs(&env, "backup").is_empty());
+    assert!(jobs(&env, "restore").is_empty());
+    assert_eq!(env.server.count("patch", "deployments/scale"), scale_before);
+    assert_eq!(backend_image(&env), CURRENT);
+}
+
+#[test]
+fn a_restore_refuses_while_another_command_holds_the_lock() {
+    let env = env_with("");
+    let now = jiff::Timestamp::now()
+        .strftime("%Y-%m-%dT%H:%M:%S%.6fZ")
+        .to_string();
+    env.server
+        .create_object(json!({
+            "apiVersion": "coordination.k8s.io/v1",
+            "kind": "Lease",
+            "metadata": {"name": "acme-odoo-tui-lock", "namespace": NS,
+                "annotations": {"odoo-tui.io/command": "upgrade acme"}},
+            "spec": {"holderIdentity": "other-host/4242", "leaseDurationSeconds": 60,
+                "acquireTime": now, "renewTime": now, "leaseTransitions": 0}
+        }))
+        .unwrap();
+    let o = env.run(&["restore", "acme", "--yes"]);
+    let out = text(&o);
+    assert_ne!(o.status.code(), Some(0), "{out}");
+    assert!(
+        out.contains("`upgrade acme` (pid 4242 on other-host) holds its lock"),
+        "{out}"
+    );
+    assert!(jobs(&env, "restore").is_empty());
+    assert!(jobs(&env, "backup").is_empty());
+}
