@@ -157,6 +157,14 @@ fn upgrade_backs_up_runs_the_modules_and_rolls_the_new_image() {
             .unwrap()
             .starts_with("postgres:")
     );
+    // Its manifest will say what it was taken for.
+    let kind = backup["spec"]["template"]["spec"]["initContainers"][0]["env"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"] == "BACKUP_KIND")
+        .map(|e| e["value"].clone());
+    assert_eq!(kind, Some("pre-upgrade".into()));
     // The upgrade Job ran exactly those modules with the target image.
     let script = env.script("acme-odoo-upgrade-2");
     // `-u` refreshes the module list itself: no separate update_list step.

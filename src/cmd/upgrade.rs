@@ -19,7 +19,7 @@ use crate::cluster::watch::InstanceWatch;
 use crate::instance::job::{JobEnd, JobRunner};
 use crate::instance::{self, Reporter, maintenance};
 use crate::plan::upgrade::{self as plan, ModuleChoice, Strategy};
-use crate::render::ops_parts::{BackupTarget, UpgradeSpec, upgrade_job};
+use crate::render::ops_parts::{BackupKind, BackupTarget, UpgradeSpec, upgrade_job};
 use crate::render::{Credentials, Ctx, RenderInput};
 use crate::status::Component;
 use crate::values::Loaded;
@@ -165,7 +165,15 @@ async fn upgrade_locked(
 
     // 1. Backup.
     let backup = if backup_on {
-        let end = instance::backup::run(&runner, &mut w, &rc, rec.revision, started).await;
+        let end = instance::backup::run_of(
+            &runner,
+            &mut w,
+            &rc,
+            BackupKind::PreUpgrade,
+            rec.revision,
+            started,
+        )
+        .await;
         match backup::outcome(end) {
             Ok(t) => Some(t),
             Err(e) => {
