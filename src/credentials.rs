@@ -30,6 +30,34 @@ pub fn generate(needed: &Credentials) -> Credentials {
     }
 }
 
+/// Every credential `needed` asks for: the one the user typed (the wizard's, when not
+/// empty), else a fresh random one.
+pub fn typed_or_generated(needed: &Credentials, typed: &Credentials) -> Credentials {
+    let fresh = generate(needed);
+    let pick = |need: &Option<String>, t: &Option<String>, f: &Option<String>| {
+        need.as_ref()
+            .and(t.clone().filter(|s| !s.is_empty()).or_else(|| f.clone()))
+    };
+    Credentials {
+        db_password: pick(&needed.db_password, &typed.db_password, &fresh.db_password),
+        minio_root_password: pick(
+            &needed.minio_root_password,
+            &typed.minio_root_password,
+            &fresh.minio_root_password,
+        ),
+        master_password: pick(
+            &needed.master_password,
+            &typed.master_password,
+            &fresh.master_password,
+        ),
+        admin_password: pick(
+            &needed.admin_password,
+            &typed.admin_password,
+            &fresh.admin_password,
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -69,5 +97,25 @@ mod tests {
                 && c.master_password.is_none()
                 && c.minio_root_password.is_none()
         );
+    }
+
+    #[test]
+    fn typed_credentials_stand_in_for_generated_ones_where_needed() {
+        let needed = Credentials {
+            db_password: Some(String::new()),
+            admin_password: Some(String::new()),
+            ..Default::default()
+        };
+        let typed = Credentials {
+            db_password: Some("typed".into()),
+            admin_password: Some(String::new()),
+            master_password: Some("not needed".into()),
+            ..Default::default()
+        };
+        let c = typed_or_generated(&needed, &typed);
+        assert_eq!(c.db_password.as_deref(), Some("typed"));
+        assert_eq!(c.admin_password.as_ref().map(String::len), Some(32));
+        assert_eq!(c.master_password, None);
+        assert_eq!(c.minio_root_password, None);
     }
 }

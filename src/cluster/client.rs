@@ -225,22 +225,24 @@ impl Kube {
     /// LIST objects of a kind in the namespace with a label selector.
     pub async fn list(&self, kind: &Kind, selector: &str) -> Result<Vec<Json>, ClusterError> {
         let op = Op::new("list", kind.plural, self.ns_for(kind));
-        let api = self.api(kind);
-        let lp = ListParams::default().labels(selector);
-        let list = self.retry(&op, || api.list(&lp)).await?;
-        Ok(list
-            .items
-            .into_iter()
-            .map(|o| serde_json::to_value(o).unwrap_or(Json::Null))
-            .collect())
+        self.list_with(&self.api(kind), &op, selector).await
     }
 
     /// LIST across all namespaces.
     pub async fn list_all(&self, kind: &Kind, selector: &str) -> Result<Vec<Json>, ClusterError> {
         let op = Op::new("list", kind.plural, None);
         let api: Api<DynamicObject> = Api::all_with(self.client.clone(), &kind.api_resource());
+        self.list_with(&api, &op, selector).await
+    }
+
+    async fn list_with(
+        &self,
+        api: &Api<DynamicObject>,
+        op: &Op,
+        selector: &str,
+    ) -> Result<Vec<Json>, ClusterError> {
         let lp = ListParams::default().labels(selector);
-        let list = self.retry(&op, || api.list(&lp)).await?;
+        let list = self.retry(op, || api.list(&lp)).await?;
         Ok(list
             .items
             .into_iter()

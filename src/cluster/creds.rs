@@ -303,28 +303,7 @@ pub async fn resolve(
     }
     // Typed ones (the wizard) stand in for generated ones; stored ones always win, so
     // that a re-run never changes a password the database already uses.
-    let generated_now = crate::credentials::generate(&needed);
-    let or = |t: &Option<String>, g: &Option<String>| {
-        t.clone().filter(|s| !s.is_empty()).or_else(|| g.clone())
-    };
-    let fresh = Credentials {
-        db_password: needed
-            .db_password
-            .as_ref()
-            .and(or(&typed.db_password, &generated_now.db_password)),
-        minio_root_password: needed.minio_root_password.as_ref().and(or(
-            &typed.minio_root_password,
-            &generated_now.minio_root_password,
-        )),
-        master_password: needed
-            .master_password
-            .as_ref()
-            .and(or(&typed.master_password, &generated_now.master_password)),
-        admin_password: needed
-            .admin_password
-            .as_ref()
-            .and(or(&typed.admin_password, &generated_now.admin_password)),
-    };
+    let fresh = crate::credentials::typed_or_generated(&needed, typed);
     let new_if_absent = |e: &Option<String>, f: &Option<String>| {
         if e.is_none() { f.clone() } else { None }
     };

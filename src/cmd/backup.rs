@@ -10,12 +10,9 @@ use super::{Context, Error, FINISHING};
 use crate::cli::BackupArgs;
 use crate::cluster::Kube;
 use crate::cluster::record::{HistoryEntry, HistoryKind, HistoryResult};
-use crate::cluster::watch::InstanceWatch;
 use crate::instance::backup::BackupEnd;
-use crate::instance::job::JobRunner;
-use crate::instance::{self, Reporter};
+use crate::instance::{self, Instance, Reporter};
 use crate::render::ops_parts::BackupTarget;
-use crate::render::{Credentials, Ctx, RenderInput};
 use crate::status::Component;
 
 pub fn run(ctx: &Context, a: BackupArgs) -> Result<(), Error> {
@@ -53,36 +50,28 @@ async fn backup_locked(
     name: &str,
     cancel: &CancellationToken,
 ) -> Result<(), Error> {
-    let (loaded, rec) = instance::values::recorded(kube, name, &[]).await?;
-    if !loaded.values.backup.enabled {
+    let inst = Instance::open(kube.clone(), name.to_string()).await?;
+    let v = &inst.loaded.values;
+    if !v.backup.enabled {
         return Err(Error::usage(format!(
             "backups are switched off for `{name}` (backup.enabled=false) — turn them on with `odoo-tui new {name} --yes --set backup.enabled=true`"
         )));
     }
-    let creds = Credentials::default();
-    let input = RenderInput {
-        release: name,
-        namespace: &kube.namespace,
-        values: &loaded.values,
-        credentials: &creds,
-    };
-    let rc = Ctx::new(&input)?;
+    let rc = inst.render_ctx()?;
     let started = crate::time::now();
-    let deadline = Instant::now()
-        + Duration::from_secs(loaded.values.backup.active_deadline_seconds.max(1) as u64 + 120);
-    let mut w = InstanceWatch::start(kube, name);
-    w.ready().await;
+    let deadline =
+        Instant::now() + Duration::from_secs(v.backup.active_deadline_seconds.max(1) as u64 + 120);
+    let mut w = inst.watch().await;
     let keep_waiting = |job: &str| ctx.keep_waiting(job);
-    let runner = JobRunner {
-        kube,
-        release: name,
-        component: Component::Backup,
+    let runner = inst.job_runner(
+        Component::Backup,
         deadline,
         cancel,
-        keep_waiting: &keep_waiting,
-        report: Reporter::default(),
-    };
-    let result = outcome(instance::backup::run(&runner, &mut w, &rc, rec.revision, started).await);
+        &keep_waiting,
+        Reporter::default(),
+    );
+    let revision = inst.record.revision;
+    let result = outcome(instance::backup::run(&runner, &mut w, &rc, revision, started).await);
     let entry = HistoryEntry {
         time: started,
         kind: HistoryKind::Backup,
@@ -94,10 +83,10 @@ async fn backup_locked(
         } else {
             HistoryResult::Failed
         },
-        revision: rec.revision,
+        revision,
         detail: result.as_ref().err().map(first_line),
     };
-    instance::record::append_history(kube, name, &loaded, entry, None).await?;
+    inst.append_history(entry, None).await?;
     let t = result?;
     let _ = writeln!(std::io::stdout().lock(), "{}", t.location());
     Ok(())

@@ -242,16 +242,8 @@ fn write_folder(
     typed: &Credentials,
     dir: Option<PathBuf>,
 ) -> Result<PathBuf, Error> {
-    let fresh = credentials::generate(&crate::render::needed_credentials(&loaded.values));
-    let pick = |t: &Option<String>, f: &Option<String>| {
-        t.clone().filter(|s| !s.is_empty()).or_else(|| f.clone())
-    };
-    let creds = Credentials {
-        db_password: pick(&typed.db_password, &fresh.db_password),
-        minio_root_password: pick(&typed.minio_root_password, &fresh.minio_root_password),
-        master_password: pick(&typed.master_password, &fresh.master_password),
-        admin_password: pick(&typed.admin_password, &fresh.admin_password),
-    };
+    let needed = crate::render::needed_credentials(&loaded.values);
+    let creds = credentials::typed_or_generated(&needed, typed);
     let objects = crate::render::render(&RenderInput {
         release: name,
         namespace,

@@ -15,12 +15,10 @@ use crate::cli::{self, PlainJson, UpgradeArgs};
 use crate::cluster::Kube;
 use crate::cluster::apply::Options;
 use crate::cluster::record::{HistoryEntry, HistoryKind, HistoryResult};
-use crate::cluster::watch::InstanceWatch;
 use crate::instance::job::{JobEnd, JobRunner};
-use crate::instance::{self, Reporter, maintenance};
+use crate::instance::{self, Instance, Reporter, maintenance};
 use crate::plan::upgrade::{self as plan, ModuleChoice, Strategy};
 use crate::render::ops_parts::{BackupKind, BackupTarget, UpgradeSpec, upgrade_job};
-use crate::render::{Credentials, Ctx, RenderInput};
 use crate::status::Component;
 use crate::values::Loaded;
 
@@ -67,7 +65,8 @@ async fn upgrade_locked(
     cancel: &CancellationToken,
 ) -> Result<(), Error> {
     let report = Reporter::new(a.output == PlainJson::Json);
-    let (loaded, rec) = instance::values::recorded(&kube, &name, &[]).await?;
+    let inst = Instance::open(kube, name).await?;
+    let (kube, name, loaded, rec) = (&inst.kube, inst.name.as_str(), &inst.loaded, &inst.record);
     let modules = match choice {
         ModuleChoice::Given(m) => m,
         ModuleChoice::Ask => {
@@ -90,14 +89,7 @@ async fn upgrade_locked(
         .map_err(Error::usage)?;
     let revision = rec.revision + 1;
     let backup_on = !a.no_backup && v.backup.enabled;
-    let creds = Credentials::default();
-    let input = RenderInput {
-        release: &name,
-        namespace: &kube.namespace,
-        values: &loaded.values,
-        credentials: &creds,
-    };
-    let rc = Ctx::new(&input)?;
+    let rc = inst.render_ctx()?;
     let modules = plan::job_modules(
         &modules,
         image_changes,
@@ -131,18 +123,9 @@ async fn upgrade_locked(
 
     let started = crate::time::now();
     let deadline = Instant::now() + timeout;
-    let mut w = InstanceWatch::start(&kube, &name);
-    w.ready().await;
+    let mut w = inst.watch().await;
     let keep_waiting = |job: &str| ctx.keep_waiting(job);
-    let runner = JobRunner {
-        kube: &kube,
-        release: &name,
-        component: Component::Backup,
-        deadline,
-        cancel,
-        keep_waiting: &keep_waiting,
-        report,
-    };
+    let runner = inst.job_runner(Component::Backup, deadline, cancel, &keep_waiting, report);
     let entry = |result: HistoryResult,
                  backup: &Option<BackupTarget>,
                  detail: Option<String>,
@@ -159,9 +142,7 @@ async fn upgrade_locked(
     let failed = |backup: &Option<BackupTarget>, detail: String| {
         entry(HistoryResult::Failed, backup, Some(detail), rec.revision)
     };
-    let history = |e: HistoryEntry, revision: Option<u64>| {
-        instance::record::append_history(&kube, &name, &loaded, e, revision)
-    };
+    let history = |e: HistoryEntry, revision: Option<u64>| inst.append_history(e, revision);
 
     // 1. Backup.
     let backup = if backup_on {
@@ -188,7 +169,7 @@ async fn upgrade_locked(
         crate::plan::backup::restore_hint(
             t,
             &kube.namespace,
-            &name,
+            name,
             &rc.d,
             v.postgresql.enabled,
             &v.postgresql.image.reference(),
@@ -197,9 +178,9 @@ async fn upgrade_locked(
 
     // 2. Maintenance: page on, backend to zero through the scale subresource.
     if strategy == Strategy::Maintenance
-        && let Err(e) = maintenance::enter(&kube, &rc, &mut w, deadline, report).await
+        && let Err(e) = maintenance::enter(kube, &rc, &mut w, deadline, report).await
     {
-        maintenance::leave(&kube, &rc, strategy, report).await?;
+        maintenance::leave(kube, &rc, strategy, report).await?;
         return Err(e.into());
     }
 
@@ -225,14 +206,14 @@ async fn upgrade_locked(
     let run = match runner.run(&mut w, &job).await {
         Ok(r) => r,
         Err(e) => {
-            maintenance::leave(&kube, &rc, strategy, report).await?;
+            maintenance::leave(kube, &rc, strategy, report).await?;
             return Err(e.into());
         }
     };
     match run.end {
         JobEnd::Succeeded => {}
         JobEnd::Failed { reason, next } => {
-            maintenance::leave(&kube, &rc, strategy, report).await?;
+            maintenance::leave(kube, &rc, strategy, report).await?;
             history(failed(&backup, reason.clone()), None).await?;
             return Err(Error::not_ready(plan::failure_message(
                 &reason,
@@ -243,7 +224,7 @@ async fn upgrade_locked(
             )));
         }
         JobEnd::Cancelled => {
-            maintenance::leave(&kube, &rc, strategy, report).await?;
+            maintenance::leave(kube, &rc, strategy, report).await?;
             history(failed(&backup, "cancelled by the user".into()), None).await?;
             return Err(Error::cancelled(format!(
                 "cancelled: Job/{} was deleted and the backend restored on {}",
@@ -257,17 +238,17 @@ async fn upgrade_locked(
     // 4. Roll the backend to the target image through the apply engine (this also
     //    restores the replicas and switches the maintenance page off).
     let sets = plan::image_sets(&v.backend.image, &image);
-    let (new_loaded, _) = instance::values::recorded(&kube, &name, &sets).await?;
+    let (new_loaded, _) = instance::values::recorded(kube, name, &sets).await?;
     let left = deadline
         .checked_duration_since(Instant::now())
         .unwrap_or(Duration::from_secs(1));
-    if let Err(e) = roll(&kube, &name, &new_loaded, revision, left, cancel, report).await {
+    if let Err(e) = roll(kube, name, &new_loaded, revision, left, cancel, report).await {
         // Back to the previous image and replicas; the failure is recorded.
         report.step("the rollout failed: putting the backend back on its previous image");
         let back = roll(
-            &kube,
-            &name,
-            &loaded,
+            kube,
+            name,
+            loaded,
             rec.revision,
             Duration::from_secs(600),
             &CancellationToken::new(),
@@ -275,7 +256,7 @@ async fn upgrade_locked(
         )
         .await;
         if back.is_err() {
-            let _ = maintenance::leave(&kube, &rc, strategy, report).await;
+            let _ = maintenance::leave(kube, &rc, strategy, report).await;
         }
         let detail = format!("rollout: {}", backup::first_line(&e));
         history(failed(&backup, detail), None).await?;

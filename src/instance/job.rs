@@ -71,19 +71,14 @@ fn owned_by(pod: &Pod, job: &str) -> bool {
             .is_some_and(|n| n == job)
 }
 
+/// The reason and message of a Job's true condition `kind`.
 fn job_condition(job: &Job, kind: &str) -> Option<(String, String)> {
-    job.status
-        .as_ref()?
-        .conditions
-        .as_ref()?
-        .iter()
-        .find(|c| c.type_ == kind && c.status == "True")
-        .map(|c| {
-            (
-                c.reason.clone().unwrap_or_else(|| kind.to_string()),
-                c.message.clone().unwrap_or_default(),
-            )
-        })
+    status::job_condition(job, kind).map(|c| {
+        (
+            c.reason.clone().unwrap_or_else(|| kind.to_string()),
+            c.message.clone().unwrap_or_default(),
+        )
+    })
 }
 
 /// Start following a container's log; lines go to `tx`.

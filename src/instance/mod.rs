@@ -18,6 +18,7 @@ pub mod job;
 pub mod live;
 pub mod lock;
 pub mod maintenance;
+mod open;
 pub mod progress;
 pub mod record;
 pub mod snapshot;
@@ -25,5 +26,6 @@ pub mod values;
 
 pub use error::Error;
 pub use find::resolve_name;
+pub use open::Instance;
 pub use progress::Reporter;
 pub use snapshot::snapshot;

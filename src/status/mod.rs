@@ -30,6 +30,7 @@ pub use model::{
     HistoryResult, InstanceStatus, Overall, Phase, PodInfo, Reason,
 };
 pub use next_step::missing_secret_ref;
+pub use objects::job_condition;
 pub use pods::{LOG_LINES, TERMINAL_RESTARTS, TailRequest, tail_request};
 
 /// Label naming the component of an object.

@@ -118,7 +118,8 @@ pub enum JobState {
     Waiting,
 }
 
-fn job_condition<'a>(
+/// The condition of type `type_` (`Complete`, `Failed`) a Job has, when it is true.
+pub fn job_condition<'a>(
     job: &'a Job,
     type_: &str,
 ) -> Option<&'a k8s_openapi::api::batch::v1::JobCondition> {
