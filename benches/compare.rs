@@ -269,7 +269,8 @@ fn first_seen(
 }
 
 fn fault_rows(rows: &mut Vec<Row>) {
-    // SPEC §6: a pull failure is terminal at once; a crash loop from its third restart.
+    // A pull failure is terminal at once; a crash loop from its third restart
+    // (docs/ARCHITECTURE.md, "Status and fail-fast").
     let cases = [
         (
             "pull failure → reason",

@@ -1,5 +1,5 @@
 //! The renderer end to end: presets and the seed README's scenarios, snapshotted and
-//! checked for the facts SPEC §3 requires.
+//! checked for the facts the README's "How odoo-tui differs from the chart" states.
 
 use odoo_tui::output;
 use odoo_tui::render::{Credentials, Object, RenderInput, render};

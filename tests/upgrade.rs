@@ -1,4 +1,4 @@
-//! `upgrade` and `backup` (SPEC §7): the real binary against the project's Kubernetes
+//! `upgrade` and `backup` (docs/ARCHITECTURE.md, "Upgrade and backup"): the real binary against the project's Kubernetes
 //! API test server on loopback. Each test installs quick-start first with `new --yes`.
 
 use std::process::Output;

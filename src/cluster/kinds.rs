@@ -10,7 +10,8 @@ pub struct Kind {
     pub version: &'static str,
     pub plural: &'static str,
     pub namespaced: bool,
-    /// SPEC §5: only these kinds are pruned; PVCs and Secrets never are.
+    /// Only these kinds are pruned (docs/ARCHITECTURE.md, "The apply engine"); PVCs and
+    /// Secrets never are.
     pub prunable: bool,
 }
 

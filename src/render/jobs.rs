@@ -530,7 +530,7 @@ pub fn smoke_check(ctx: &Ctx<'_>) -> Vec<Object> {
 }
 
 // ---------------------------------------------------------------------------------------
-// Backup and upgrade Jobs (SPEC §7). Pure and deterministic: the revision and the time
+// Backup and upgrade Jobs (docs/ARCHITECTURE.md, "Upgrade and backup"). Pure and deterministic: the revision and the time
 // come in as inputs.
 
 /// Kubernetes object names (and the `job-name` label) are at most 63 characters.

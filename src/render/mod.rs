@@ -21,7 +21,7 @@ pub use common::{Ctx, Derived, names};
 pub use object::Object;
 pub use secrets::{needed_credentials, odoo_conf, session_uri};
 
-/// The pieces `upgrade` and `backup` use (SPEC §7).
+/// The pieces `upgrade` and `backup` use (docs/ARCHITECTURE.md, "Upgrade and backup").
 pub mod ops_parts {
     pub use super::backend::deployment_name as backend_deployment_name;
     pub use super::backup::{BackupKind, backup_job, backup_job_of};
@@ -89,7 +89,8 @@ pub struct Transition {
     pub filestore_to_s3: bool,
 }
 
-/// Render every object of the instance, in apply order (see SPEC §5 waves).
+/// Render every object of the instance, in apply order (docs/ARCHITECTURE.md, "The apply
+/// engine").
 pub fn render(input: &RenderInput<'_>) -> Result<Vec<Object>, crate::Error> {
     render_with(input, Transition::default())
 }

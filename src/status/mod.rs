@@ -1,4 +1,4 @@
-//! The pure status model (SPEC §6): the objects of one instance in, the state of every
+//! The pure status model (docs/ARCHITECTURE.md, "Status and fail-fast"): the objects of one instance in, the state of every
 //! component and the reason it is not progressing out. No IO, no clock: the time comes in
 //! the [`Snapshot`].
 
@@ -69,7 +69,7 @@ pub struct Snapshot {
 }
 
 /// The first terminal failure (in rollout order) among the counted components, for
-/// fail-fast (SPEC §6). Components outside [`Snapshot::expected`] never fail the instance.
+/// fail-fast (docs/ARCHITECTURE.md, "Status and fail-fast"). Components outside [`Snapshot::expected`] never fail the instance.
 pub fn first_terminal_failure(status: &InstanceStatus) -> Option<&Failure> {
     match &status.overall {
         Overall::Failed { failure } => Some(failure),

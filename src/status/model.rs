@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 /// A part of an instance, identified by the label `app.kubernetes.io/component`.
 ///
-/// The order is the rollout order (SPEC §5), so sorting components sorts them by wave.
+/// The order is the rollout order (docs/ARCHITECTURE.md, "The apply engine"), so sorting components sorts them by wave.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Component {
@@ -77,7 +77,7 @@ impl Component {
     /// The values key under which this component's image, resources and storage live.
     ///
     /// Jobs that run the Odoo image map to `backend`; the backup runs the PostgreSQL
-    /// server's own image (SPEC §7), the upgrade Job has its own resources.
+    /// server's own image (docs/ARCHITECTURE.md, "Upgrade and backup"), the upgrade Job has its own resources.
     pub fn values_prefix(self) -> &'static str {
         match self {
             Component::Postgresql | Component::Backup => "postgresql",
@@ -390,7 +390,7 @@ pub enum HistoryResult {
     Running,
 }
 
-/// One install, upgrade or backup, as kept in the instance record (SPEC §5, §7).
+/// One install, upgrade or backup, as kept in the instance record (docs/ARCHITECTURE.md, "The apply engine").
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HistoryEntry {
     /// When it started (unix seconds).

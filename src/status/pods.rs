@@ -10,7 +10,8 @@ use super::model::{Attempt, Component, Failure, PodInfo, Reason};
 /// How many log lines a failure carries: the tail the watcher reads once per failed
 /// container run.
 pub const LOG_LINES: usize = 20;
-/// Restarts from which a crash loop is terminal (SPEC §6).
+/// Restarts from which a crash loop is terminal (docs/ARCHITECTURE.md, "Status and
+/// fail-fast").
 pub const TERMINAL_RESTARTS: i32 = 3;
 
 /// Markers of registry rate limiting in pull errors: transient, not terminal.

@@ -1,4 +1,4 @@
-//! The live dashboard (SPEC §6), Elm-style: [`AppState`] is changed only by [`update`] with a
+//! The live dashboard (docs/ARCHITECTURE.md, "Status and fail-fast"), Elm-style: [`AppState`] is changed only by [`update`] with a
 //! [`Msg`], and [`draw`] renders it. Both are pure (the time comes in [`Msg::Tick`]).
 //! [`run`] is the event loop, generic over the ratatui backend; [`run_terminal`] sets up and
 //! restores the real terminal.

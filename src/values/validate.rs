@@ -1,4 +1,4 @@
-//! Checks on typed values: invalid values are errors, risky ones warnings (SPEC §2).
+//! Checks on typed values: invalid values are errors, risky ones warnings (docs/ARCHITECTURE.md, "Values").
 
 use serde_json::Value as Json;
 
