@@ -158,6 +158,24 @@ pub async fn run(
     tx: &UnboundedSender<Progress>,
     cancel: &CancellationToken,
 ) -> Result<Outcome, ApplyError> {
+    run_until(kube, release, loaded, opts, tx, cancel, None).await
+}
+
+/// The wave a clone stops before: its database is restored from the source's backup
+/// once the datastores and buckets are up, before first boot would initialise it.
+pub const FIRST_BOOT_WAVE: &str = "database initialisation";
+
+/// [`run`], stopping before the wave named `stop_before` when it is given: the waves
+/// before it are applied and waited for; no prune, no record.
+pub async fn run_until(
+    kube: &Kube,
+    release: &str,
+    loaded: &Loaded,
+    opts: &Options,
+    tx: &UnboundedSender<Progress>,
+    cancel: &CancellationToken,
+    stop_before: Option<&str>,
+) -> Result<Outcome, ApplyError> {
     let started = Instant::now();
     let v = &loaded.values;
     let d = Derived::new(release, v);
@@ -252,6 +270,9 @@ pub async fn run(
     for (i, wave) in waves.iter().enumerate() {
         if cancel.is_cancelled() {
             return Err(ApplyError::Cancelled);
+        }
+        if stop_before == Some(wave.name) {
+            return Ok(outcome);
         }
         // The files move while no backend writes new ones (and holds the ReadWriteOnce
         // PVC): stopped before the first Job that moves them, started by the Odoo wave.

@@ -32,6 +32,30 @@ pub async fn with_lines(
     result
 }
 
+/// [`with_lines`], stopping before the wave named `stop_before` (no prune, no record).
+pub async fn with_lines_until(
+    kube: &Kube,
+    release: &str,
+    loaded: &Loaded,
+    opts: &Options,
+    report: Reporter,
+    cancel: &CancellationToken,
+    stop_before: &str,
+) -> Result<Outcome, ApplyError> {
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let printer = tokio::spawn(async move {
+        let mut last = None;
+        while let Some(p) = rx.recv().await {
+            report.progress(&p, &mut last);
+        }
+    });
+    let result =
+        apply::run_until(kube, release, loaded, opts, &tx, cancel, Some(stop_before)).await;
+    drop(tx);
+    let _ = printer.await;
+    result
+}
+
 /// Apply with the dashboard on screen; it closes when the rollout is ready or fails
 /// (or on q, which cancels), then what remains (prune, record) is printed as lines.
 pub async fn with_dashboard(
