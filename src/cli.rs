@@ -93,6 +93,8 @@ pub enum Command {
     Backups(BackupsArgs),
     /// Bring a backup back: a safety backup, the backend stopped, the database and files swapped in, the backup's image, the backend started.
     Restore(RestoreArgs),
+    /// A new instance from a backup of another (taken now unless --from), with its own credentials and volumes, neutralized (no mail, no crons) unless --no-neutralize.
+    Clone(CloneArgs),
     /// Port-forward the backend to localhost and print the URL.
     Open(OpenArgs),
     /// Print the manifests (like `helm template`); needs no cluster.
@@ -238,6 +240,30 @@ pub struct RestoreArgs {
     pub yes: bool,
     /// Take the instance's lock even though another odoo-tui holds it. Only for a holder
     /// that is gone for good (a lock no longer renewed expires by itself after 60 s).
+    #[arg(long)]
+    pub force_unlock: bool,
+    #[arg(long, default_value = "60m", value_name = "DURATION")]
+    pub timeout: String,
+    #[arg(short = 'o', long, value_enum, default_value = "plain")]
+    pub output: PlainJson,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct CloneArgs {
+    /// The instance to copy.
+    pub src: String,
+    /// The new instance's name (must not exist).
+    pub new: String,
+    /// A backup of SRC (`latest`, an id, or its end); default: one taken now.
+    #[arg(long, value_name = "ID")]
+    pub from: Option<String>,
+    /// Keep outgoing mail, crons and payment providers on (the clone then acts like production).
+    #[arg(long)]
+    pub no_neutralize: bool,
+    /// Do not ask for confirmation.
+    #[arg(short = 'y', long)]
+    pub yes: bool,
+    /// Take NEW's lock even though another odoo-tui holds it.
     #[arg(long)]
     pub force_unlock: bool,
     #[arg(long, default_value = "60m", value_name = "DURATION")]

@@ -324,3 +324,131 @@ fn a_restore_refuses_while_another_command_holds_the_lock() {
     assert!(jobs(&env, "restore").is_empty());
     assert!(jobs(&env, "backup").is_empty());
 }
+
+fn env_value(job: &Json, container: &str, name: &str) -> Option<String> {
+    let spec = &job["spec"]["template"]["spec"];
+    spec["initContainers"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .chain(spec["containers"].as_array().into_iter().flatten())
+        .find(|c| c["name"] == container)?["env"]
+        .as_array()?
+        .iter()
+        .find(|e| e["name"] == name)?["value"]
+        .as_str()
+        .map(str::to_string)
+}
+
+fn rv(o: &Json) -> u64 {
+    o["metadata"]["resourceVersion"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+#[test]
+fn clone_makes_a_new_neutralized_instance_from_a_backup_taken_now() {
+    let env = env_with("");
+    let src_backend = env.obj("deployments", "acme-odoo-backend").unwrap()["spec"].clone();
+    let o = env.ok(&["clone", "acme", "staging", "--yes"]);
+    let out = text(&o);
+    assert!(out.contains("`staging` is a clone of `acme`"), "{out}");
+    assert!(out.contains("neutralized"), "{out}");
+    // A backup of the source, taken now, says what for.
+    let taken: Vec<Json> = jobs(&env, "backup")
+        .into_iter()
+        .filter(|j| j["metadata"]["labels"]["app.kubernetes.io/instance"] == "acme")
+        .collect();
+    assert_eq!(taken.len(), 1, "{taken:?}");
+    assert_eq!(
+        env_value(&taken[0], "backup", "BACKUP_KIND").as_deref(),
+        Some("clone")
+    );
+    // The clone has its own datastores and credentials.
+    assert!(env.obj("statefulsets", "staging-postgresql").is_some());
+    assert!(env.obj("statefulsets", "staging-minio").is_some());
+    let pw = |s: &str| env.obj("secrets", s).unwrap()["data"]["db-password"].clone();
+    assert_ne!(pw("staging-odoo"), pw("acme-odoo"));
+    // Restored from the source's bucket, the objects copied to its own MinIO.
+    let restore = jobs(&env, "restore")
+        .into_iter()
+        .find(|j| j["metadata"]["labels"]["app.kubernetes.io/instance"] == "staging")
+        .expect("the clone's restore Job");
+    assert_eq!(
+        containers(&restore),
+        ["fetch", "restore", "objects", "swap"]
+    );
+    assert_eq!(
+        env_value(&restore, "fetch", "SRC_S3_ENDPOINT").as_deref(),
+        Some("http://acme-minio:9000")
+    );
+    assert_eq!(
+        env_value(&restore, "fetch", "TGT_S3_ENDPOINT").as_deref(),
+        Some("http://staging-minio:9000")
+    );
+    let identity = jobs(&env, "clone").pop().expect("the clone's identity Job");
+    assert_eq!(
+        env_value(&identity, "clone", "NEUTRALIZE").as_deref(),
+        Some("1")
+    );
+    // The order: the datastores, the restore, the identity, then first boot and the backend.
+    let init = env.obj("jobs", "staging-odoo-init").unwrap();
+    let backend = env.obj("deployments", "staging-odoo-backend").unwrap();
+    assert!(rv(&restore) < rv(&identity), "restore before identity");
+    assert!(rv(&identity) < rv(&init), "identity before first boot");
+    assert!(rv(&identity) < rv(&backend), "identity before the backend");
+    assert!(rv(&env.obj("statefulsets", "staging-postgresql").unwrap()) < rv(&restore));
+    // No Ingress of its own (the hosts are the source's); the source is untouched.
+    assert!(env.obj("ingresses", "staging-odoo").is_none());
+    assert_eq!(
+        env.obj("deployments", "acme-odoo-backend").unwrap()["spec"],
+        src_backend
+    );
+    let cm = env
+        .obj("configmaps", "staging-odoo-odoo-tui")
+        .expect("the clone's record");
+    let h: Vec<Json> =
+        serde_saphyr::from_str(cm["data"]["history.yaml"].as_str().unwrap()).unwrap();
+    assert!(
+        h.iter()
+            .any(|e| e["detail"] == "clone of `acme`, neutralized"),
+        "{h:?}"
+    );
+
+    let s = text(&env.run(&["status", "staging", "--once"]));
+    assert!(s.contains("NEUTRALIZED: a clone of `acme`"), "{s}");
+
+    // Cloning into a name that exists is refused, and changes nothing.
+    let before = jobs(&env, "restore").len();
+    let o = env.run(&["clone", "acme", "staging", "--yes"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("exists already"), "{}", text(&o));
+    assert_eq!(jobs(&env, "restore").len(), before);
+}
+
+#[test]
+fn a_clone_whose_neutralization_fails_never_starts_its_backend() {
+    let env = env_with(
+        "  - selector: {app.kubernetes.io/component: clone}\n    exitCode: 1\n    logs: [\"odoo neutralize finished but database.is_neutralized is '', not true: the clone is NOT neutralized\"]\n",
+    );
+    let o = env.run(&["clone", "acme", "staging", "--from", "latest", "--yes"]);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(3), "{out}");
+    assert!(out.contains("the neutralization failed"), "{out}");
+    assert!(out.contains("is NOT neutralized"), "{out}");
+    assert!(
+        out.contains("odoo-tui delete staging --delete-data"),
+        "{out}"
+    );
+    assert!(env.obj("deployments", "staging-odoo-backend").is_none());
+    assert!(env.obj("jobs", "staging-odoo-init").is_none());
+    // --from: no backup of the source was taken.
+    assert!(jobs(&env, "backup").iter().all(|j| {
+        !j["metadata"]["name"]
+            .as_str()
+            .unwrap()
+            .starts_with("acme-odoo-backup-")
+    }));
+}

@@ -4,6 +4,7 @@
 
 pub mod backup;
 pub mod backups;
+pub mod clone;
 pub mod completions;
 mod context;
 pub mod credentials;
@@ -39,6 +40,7 @@ pub fn run(cli: Cli) -> Result<(), Error> {
         Command::Backup(a) => backup::run(&ctx, a),
         Command::Backups(a) => backups::run(&ctx, a),
         Command::Restore(a) => restore::run(&ctx, a),
+        Command::Clone(a) => clone::run(&ctx, a),
         Command::Open(a) => open::run(&ctx, a),
         Command::Render(a) => render::run(&ctx, a),
         Command::List(a) => list::run(&ctx, a),

@@ -48,7 +48,9 @@ pub async fn history_section(kube: &Kube, release: &str) -> Vec<String> {
     let Ok(Some(rec)) = find(kube, release).await else {
         return vec![];
     };
-    let mut out = Vec::new();
+    let mut out: Vec<String> = crate::plan::history::neutralized_line(&rec.history)
+        .into_iter()
+        .collect();
     let schedule = rec.values["backup"]["schedule"]
         .as_str()
         .unwrap_or_default()

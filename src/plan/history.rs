@@ -97,9 +97,52 @@ pub fn last_backup_line(
     }
 }
 
+/// The line `status` prints for a neutralized clone (its history says so).
+pub fn neutralized_line(history: &[HistoryEntry]) -> Option<String> {
+    history
+        .iter()
+        .rev()
+        .find(|e| e.kind == HistoryKind::Restore && e.result == HistoryResult::Succeeded)
+        .and_then(|e| e.detail.as_deref())
+        .and_then(|d| d.strip_suffix(", neutralized"))
+        .map(|of| {
+            format!("NEUTRALIZED: a {of} (outgoing mail servers, crons and payment providers off)")
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_neutralized_clone_says_so() {
+        let e = |detail: &str| HistoryEntry {
+            time: 0,
+            kind: HistoryKind::Restore,
+            modules: vec![],
+            image: None,
+            backup_location: None,
+            result: HistoryResult::Succeeded,
+            revision: 1,
+            detail: Some(detail.into()),
+        };
+        assert_eq!(
+            neutralized_line(&[e("clone of `acme`, neutralized")]).unwrap(),
+            "NEUTRALIZED: a clone of `acme` (outgoing mail servers, crons and payment providers off)"
+        );
+        assert_eq!(neutralized_line(&[e("clone of `acme`")]), None);
+        // A later restore of a production backup replaces the neutralized database.
+        assert_eq!(
+            neutralized_line(&[e("clone of `acme`, neutralized"), e("safety backup x")]),
+            None
+        );
+        let mut plain = e("");
+        plain.detail = None;
+        assert_eq!(
+            neutralized_line(&[e("clone of `acme`, neutralized"), plain]),
+            None
+        );
+    }
 
     #[test]
     fn the_last_backups_age_warns_past_twice_the_interval() {

@@ -678,7 +678,7 @@ pub fn clone_job(ctx: &Ctx<'_>, neutralize: bool, unix_time: i64) -> Object {
     ));
     e.push(env("NEUTRALIZE", if neutralize { "1" } else { "0" }));
     c.resources = Some(ctx.v.backend.auto_upgrade.resources.clone());
-    let spec = odoo_pod_spec(ctx, c, Some("Never"), true);
+    let spec = odoo_pod_spec(ctx, c, Some("Never"), ctx.d.filestore_pvc);
     job(
         ctx,
         clone_job_name(ctx, unix_time),
