@@ -395,27 +395,15 @@ async fn stop_backend_for_move(
         tx,
         Progress::Step(format!("Deployment/{deployment} scaled to 0")),
     );
-    loop {
-        let left = watch.snapshot(crate::time::now()).pods.iter().any(|p| {
-            p.metadata
-                .labels
-                .as_ref()
-                .and_then(|l| l.get(status::COMPONENT_LABEL))
-                .is_some_and(|c| c == "backend")
-        });
-        if !left {
-            return Ok(());
-        }
-        let rest = opts.timeout.checked_sub(started.elapsed()).ok_or_else(|| {
-            ApplyError::Timeout(format!(
-                "timed out waiting for the pods of Deployment/{deployment} to stop — raise --timeout"
-            ))
-        })?;
-        tokio::select! {
-            _ = cancel.cancelled() => return Err(ApplyError::Cancelled),
-            _ = watch.changed() => {}
-            _ = tokio::time::sleep(rest.min(Duration::from_secs(1))) => {}
-        }
+    if watch
+        .wait_pods_gone("backend", started + opts.timeout, cancel)
+        .await?
+    {
+        Ok(())
+    } else {
+        Err(ApplyError::Timeout(format!(
+            "timed out waiting for the pods of Deployment/{deployment} to stop — raise --timeout"
+        )))
     }
 }
 

@@ -325,6 +325,37 @@ impl InstanceWatch {
         s
     }
 
+    /// Wait until no pod of `component` (its `app.kubernetes.io/component` label) is
+    /// left: `Ok(true)`, or `Ok(false)` when `deadline` comes first;
+    /// [`ClusterError::Cancelled`](super::ClusterError::Cancelled) on `cancel`.
+    pub async fn wait_pods_gone(
+        &mut self,
+        component: &str,
+        deadline: std::time::Instant,
+        cancel: &tokio_util::sync::CancellationToken,
+    ) -> Result<bool, super::ClusterError> {
+        loop {
+            let left = self.pods.state().iter().any(|p| {
+                p.metadata
+                    .labels
+                    .as_ref()
+                    .and_then(|l| l.get(status::COMPONENT_LABEL))
+                    .is_some_and(|c| c == component)
+            });
+            if !left {
+                return Ok(true);
+            }
+            let Some(rest) = deadline.checked_duration_since(std::time::Instant::now()) else {
+                return Ok(false);
+            };
+            tokio::select! {
+                _ = cancel.cancelled() => return Err(super::ClusterError::Cancelled),
+                _ = self.changed() => {}
+                _ = tokio::time::sleep(rest.min(Duration::from_secs(1))) => {}
+            }
+        }
+    }
+
     pub fn jobs(&self) -> Vec<Job> {
         own(self.jobs.state())
     }

@@ -15,9 +15,9 @@ use tokio_util::sync::CancellationToken;
 use super::{Context, Error, FINISHING, backup, parse_timeout};
 use crate::cli::{PlainJson, RestoreArgs};
 use crate::cluster::Kube;
-use crate::cluster::apply::Options;
 use crate::cluster::record::{HistoryEntry, HistoryKind, HistoryResult};
 use crate::cluster::watch::InstanceWatch;
+use crate::instance::apply::Rollout;
 use crate::instance::job::{JobEnd, JobRunner};
 use crate::instance::{self, Reporter, maintenance};
 use crate::plan::backups as plan;
@@ -256,7 +256,21 @@ async fn restore_locked(
     let left = deadline
         .checked_duration_since(Instant::now())
         .unwrap_or(Duration::from_secs(60));
-    if let Err(e) = roll(&kube, &name, &new_loaded, revision, left, cancel, report).await {
+    if let Err(e) = instance::apply::rollout(
+        &kube,
+        &name,
+        &new_loaded,
+        Rollout {
+            revision,
+            timeout: left,
+            maintenance_until_ready: true,
+        },
+        report,
+        cancel,
+    )
+    .await
+    .map_err(Error::from)
+    {
         report.step("the backend did not come up on the restored database: putting back the database it replaced");
         let back = put_back(
             &runner,
@@ -374,37 +388,18 @@ async fn put_back(
             tail(&run.lines)
         )));
     }
-    roll(
+    instance::apply::rollout(
         kube,
         name,
         loaded,
-        revision,
-        Duration::from_secs(600),
-        &never,
+        Rollout {
+            revision,
+            timeout: Duration::from_secs(600),
+            maintenance_until_ready: true,
+        },
         report,
+        &never,
     )
     .await
-}
-
-/// Run the apply engine with `loaded` (this brings the replicas back, switches the
-/// maintenance page off and runs the smoke check); the record gets `revision`.
-async fn roll(
-    kube: &Kube,
-    release: &str,
-    loaded: &Loaded,
-    revision: u64,
-    timeout: Duration,
-    cancel: &CancellationToken,
-    report: Reporter,
-) -> Result<(), Error> {
-    let opts = Options {
-        force: false,
-        dry_run: false,
-        timeout,
-        typed: Default::default(),
-        revision: Some(revision),
-        maintenance_until_ready: true,
-    };
-    instance::apply::with_lines(kube, release, loaded, &opts, report, cancel).await?;
-    Ok(())
+    .map_err(Error::from)
 }

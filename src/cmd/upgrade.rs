@@ -13,14 +13,13 @@ use tokio_util::sync::CancellationToken;
 use super::{Context, Error, FINISHING, backup, parse_timeout};
 use crate::cli::{self, PlainJson, UpgradeArgs};
 use crate::cluster::Kube;
-use crate::cluster::apply::Options;
 use crate::cluster::record::{HistoryEntry, HistoryKind, HistoryResult};
+use crate::instance::apply::Rollout;
 use crate::instance::job::{JobEnd, JobRunner};
 use crate::instance::{self, Instance, Reporter, maintenance};
 use crate::plan::upgrade::{self as plan, ModuleChoice, Strategy};
 use crate::render::ops_parts::{BackupKind, BackupTarget, UpgradeSpec, upgrade_job};
 use crate::status::Component;
-use crate::values::Loaded;
 
 impl From<cli::Strategy> for Strategy {
     fn from(s: cli::Strategy) -> Strategy {
@@ -242,19 +241,37 @@ async fn upgrade_locked(
     let left = deadline
         .checked_duration_since(Instant::now())
         .unwrap_or(Duration::from_secs(1));
-    if let Err(e) = roll(kube, name, &new_loaded, revision, left, cancel, report).await {
+    if let Err(e) = instance::apply::rollout(
+        kube,
+        name,
+        &new_loaded,
+        Rollout {
+            revision,
+            timeout: left,
+            maintenance_until_ready: false,
+        },
+        report,
+        cancel,
+    )
+    .await
+    .map_err(Error::from)
+    {
         // Back to the previous image and replicas; the failure is recorded.
         report.step("the rollout failed: putting the backend back on its previous image");
-        let back = roll(
+        let back = instance::apply::rollout(
             kube,
             name,
             loaded,
-            rec.revision,
-            Duration::from_secs(600),
-            &CancellationToken::new(),
+            Rollout {
+                revision: rec.revision,
+                timeout: Duration::from_secs(600),
+                maintenance_until_ready: false,
+            },
             report,
+            &CancellationToken::new(),
         )
-        .await;
+        .await
+        .map_err(Error::from);
         if back.is_err() {
             let _ = maintenance::leave(kube, &rc, strategy, report).await;
         }
@@ -301,28 +318,5 @@ async fn upgrade_locked(
             })
         },
     );
-    Ok(())
-}
-
-/// Run the apply engine with `loaded`, printing its progress; the record gets
-/// `revision` and no entry of the apply's own (the upgrade writes its entry).
-async fn roll(
-    kube: &Kube,
-    release: &str,
-    loaded: &Loaded,
-    revision: u64,
-    timeout: Duration,
-    cancel: &CancellationToken,
-    report: Reporter,
-) -> Result<(), Error> {
-    let opts = Options {
-        force: false,
-        dry_run: false,
-        timeout,
-        typed: Default::default(),
-        revision: Some(revision),
-        maintenance_until_ready: false,
-    };
-    instance::apply::with_lines(kube, release, loaded, &opts, report, cancel).await?;
     Ok(())
 }

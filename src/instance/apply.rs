@@ -1,6 +1,8 @@
 //! Applying an instance with its progress shown: as lines (text or JSON) on stderr, or
 //! with the dashboard on screen while the waves roll out.
 
+use std::time::Duration;
+
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
@@ -132,4 +134,38 @@ pub async fn with_dashboard(
         }
     }
     result
+}
+
+/// How an operation that records its own history entry (`upgrade`, `restore`) runs the
+/// apply engine.
+#[derive(Debug, Clone, Copy)]
+pub struct Rollout {
+    /// The revision the record gets, with no entry of the apply's own.
+    pub revision: u64,
+    /// Give up waiting after this long.
+    pub timeout: Duration,
+    /// Keep the maintenance page on until the backend is ready again.
+    pub maintenance_until_ready: bool,
+}
+
+/// Apply `loaded` for an operation (see [`Rollout`]), progress as lines; this also brings
+/// the backend's replicas back and, at the end, switches the maintenance page off.
+pub async fn rollout(
+    kube: &Kube,
+    release: &str,
+    loaded: &Loaded,
+    r: Rollout,
+    report: Reporter,
+    cancel: &CancellationToken,
+) -> Result<(), ApplyError> {
+    let opts = Options {
+        force: false,
+        dry_run: false,
+        timeout: r.timeout,
+        typed: Default::default(),
+        revision: Some(r.revision),
+        maintenance_until_ready: r.maintenance_until_ready,
+    };
+    with_lines(kube, release, loaded, &opts, report, cancel).await?;
+    Ok(())
 }

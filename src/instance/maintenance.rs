@@ -2,7 +2,9 @@
 //! backend scaled to zero through the scale subresource, then both undone. Used by
 //! `upgrade` with the maintenance strategy.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
+
+use tokio_util::sync::CancellationToken;
 
 use super::{Error, Reporter};
 use crate::cluster::Kube;
@@ -11,7 +13,6 @@ use crate::cluster::watch::InstanceWatch;
 use crate::plan::upgrade::Strategy;
 use crate::render::Ctx;
 use crate::render::ops_parts::{backend_deployment_name, nginx_config_maps, nginx_render};
-use crate::status;
 
 /// Maintenance page on or off: re-apply the nginx ConfigMaps and Deployment.
 pub async fn set_page(kube: &Kube, ctx: &Ctx<'_>, on: bool) -> Result<(), Error> {
@@ -48,27 +49,15 @@ pub async fn enter(
 
 /// Wait until the backend has no pod left (bounded by `deadline`).
 pub async fn wait_backend_gone(watch: &mut InstanceWatch, deadline: Instant) -> Result<(), Error> {
-    loop {
-        let snap = watch.snapshot(crate::time::now());
-        let left = snap.pods.iter().any(|p| {
-            p.metadata
-                .labels
-                .as_ref()
-                .and_then(|l| l.get(status::COMPONENT_LABEL))
-                .is_some_and(|c| c == "backend")
-        });
-        if !left {
-            return Ok(());
-        }
-        let Some(rest) = deadline.checked_duration_since(Instant::now()) else {
-            return Err(Error::Timeout(
-                "timed out waiting for the backend pods to stop — raise --timeout".into(),
-            ));
-        };
-        tokio::select! {
-            _ = watch.changed() => {}
-            _ = tokio::time::sleep(rest.min(Duration::from_secs(1))) => {}
-        }
+    if watch
+        .wait_pods_gone("backend", deadline, &CancellationToken::new())
+        .await?
+    {
+        Ok(())
+    } else {
+        Err(Error::Timeout(
+            "timed out waiting for the backend pods to stop — raise --timeout".into(),
+        ))
     }
 }
 
