@@ -682,3 +682,28 @@ fn status_plain_json_on_a_terminal_prints_json_lines() {
     s.keys("\x03");
     assert_eq!(s.exit_code(10), 0, "screen:\n{}", s.text());
 }
+
+#[test]
+fn delete_data_lists_the_claims_by_name_before_asking() {
+    let (server, dir) = server(Scenario::default());
+    install(
+        dir.path(),
+        &["new", "acme", "--preset", "quick-start", "--yes"],
+    );
+    let mut s = Screen::spawn(dir.path(), &["delete", "acme", "--delete-data"], 120, 30);
+    let t = s.wait_for("Type the instance name to confirm", 20);
+    for claim in [
+        "PersistentVolumeClaim/data-acme-minio-0",
+        "PersistentVolumeClaim/data-acme-postgresql-0",
+        "Secret/acme-odoo-config",
+    ] {
+        assert!(t.contains(claim), "{t}");
+    }
+    s.keys("acme\r");
+    assert_eq!(s.exit_code(20), 0, "screen:\n{}", s.text());
+    assert!(
+        server
+            .object("persistentvolumeclaims", NS, "data-acme-postgresql-0")
+            .is_none()
+    );
+}

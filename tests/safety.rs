@@ -338,3 +338,144 @@ fn list_shows_an_install_in_progress() {
     let _ = child.wait();
     assert_eq!(states, [pair("acme", "installing")]);
 }
+
+// ---------------------------------------------------------------------------------------
+// delete --delete-data
+
+fn pvc_names(env: &Env) -> Vec<String> {
+    env.server
+        .objects("persistentvolumeclaims", NS)
+        .iter()
+        .map(|p| p["metadata"]["name"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn foreign_claim(env: &Env, name: &str) {
+    create(
+        env,
+        json!({"apiVersion": "v1", "kind": "PersistentVolumeClaim",
+            "metadata": {"name": name, "namespace": NS, "labels": {
+                "app.kubernetes.io/instance": "acme", "app.kubernetes.io/managed-by": "Helm",
+                "app.kubernetes.io/name": "redis"}},
+            "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}}),
+    );
+}
+
+#[test]
+fn delete_data_deletes_only_the_instances_own_claims() {
+    let env = Env::new();
+    env.ok(QUICK);
+    // A Helm release of the same name labels its claims with the instance too.
+    foreign_claim(&env, "redis-data-acme-redis-master-0");
+    let o = env.ok(&["delete", "acme", "--delete-data", "--yes"]);
+    let out = text(&o);
+    assert!(
+        out.contains("PersistentVolumeClaim/data-acme-postgresql-0 deleted")
+            && out.contains("PersistentVolumeClaim/data-acme-minio-0 deleted"),
+        "{out}"
+    );
+    assert!(
+        out.contains("PersistentVolumeClaim/redis-data-acme-redis-master-0 left in place"),
+        "{out}"
+    );
+    assert_eq!(pvc_names(&env), ["redis-data-acme-redis-master-0"]);
+}
+
+#[test]
+fn claims_of_an_older_install_without_the_label_are_recognised_by_their_statefulset() {
+    let env = Env::new();
+    env.ok(LOCAL);
+    // Claim templates got `managed-by` only recently: older installs' claims lack it.
+    let o = env.kubectl(&[
+        "label",
+        "pvc",
+        "data-acme-postgresql-0",
+        "app.kubernetes.io/managed-by-",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    env.ok(&["delete", "acme", "--delete-data", "--yes"]);
+    assert!(
+        !pvc_names(&env).contains(&"data-acme-postgresql-0".to_string()),
+        "used by the instance's StatefulSet: its own"
+    );
+
+    // Once the StatefulSet is gone (deleted without its data first), such a claim can no
+    // longer be told from another tool's: it is left, and said so.
+    env.ok(LOCAL);
+    env.ok(&["delete", "acme"]);
+    let o = env.kubectl(&[
+        "label",
+        "pvc",
+        "data-acme-postgresql-0",
+        "app.kubernetes.io/managed-by-",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = env.ok(&["delete", "acme", "--delete-data", "--yes"]);
+    assert!(
+        text(&o)
+            .contains("PersistentVolumeClaim/data-acme-postgresql-0 left in place: not labelled"),
+        "{}",
+        text(&o)
+    );
+    assert!(pvc_names(&env).contains(&"data-acme-postgresql-0".to_string()));
+    assert!(env.obj("secrets", "acme-odoo").is_none());
+}
+
+// ---------------------------------------------------------------------------------------
+// Persistence changes
+
+#[test]
+fn turning_persistence_off_or_changing_a_claim_is_refused_while_the_claim_exists() {
+    let env = Env::new();
+    env.ok(LOCAL);
+    let sts = env.obj("statefulsets", "acme-postgresql").unwrap();
+    for (set, says) in [
+        (
+            "postgresql.persistence.enabled=false",
+            "`postgresql.persistence.enabled: false` would put the data of StatefulSet/acme-postgresql on a volume that is deleted with its pod, while PersistentVolumeClaim/data-acme-postgresql-0 holds it",
+        ),
+        (
+            "postgresql.persistence.storageClass=fast",
+            "the claim template `data` of StatefulSet/acme-postgresql would change storageClassName",
+        ),
+        ("postgresql.persistence.size=1Gi", "(a claim cannot shrink)"),
+    ] {
+        let o = env.run(&["new", "acme", "--yes", "--set", set]);
+        let out = text(&o);
+        assert_eq!(o.status.code(), Some(2), "{set}: {out}");
+        assert!(out.contains(says), "{set}: {out}");
+        assert!(out.contains("odoo-tui backup acme"), "{set}: {out}");
+        assert_eq!(
+            env.obj("statefulsets", "acme-postgresql").unwrap()["metadata"]["uid"],
+            sts["metadata"]["uid"],
+            "{set}: not re-created"
+        );
+    }
+    assert!(
+        env.obj("persistentvolumeclaims", "data-acme-postgresql-0")
+            .is_some()
+    );
+}
+
+#[test]
+fn equal_sizes_written_differently_do_not_recreate_the_statefulset() {
+    let env = Env::new();
+    env.ok(&[LOCAL, &["--set", "postgresql.persistence.size=2048Mi"]].concat());
+    let uid = env.obj("statefulsets", "acme-postgresql").unwrap()["metadata"]["uid"].clone();
+    let o = env.ok(&[
+        "new",
+        "acme",
+        "--yes",
+        "--set",
+        "postgresql.persistence.size=2Gi",
+    ]);
+    assert!(
+        !text(&o).contains("StatefulSet/acme-postgresql recreated"),
+        "{}",
+        text(&o)
+    );
+    assert_eq!(
+        env.obj("statefulsets", "acme-postgresql").unwrap()["metadata"]["uid"],
+        uid
+    );
+}

@@ -225,6 +225,7 @@ pub async fn run_until(
         objects.iter_mut().for_each(plan::annotate);
         let existing = fetch_all(kube, &objects).await?;
         check_ownership(&objects, &existing, release, opts.force, &kube.namespace)?;
+        check_claims(kube, release, &objects, &existing).await?;
         if opts.dry_run || generated == Credentials::default() {
             break (credentials, generated, objects, existing);
         }
@@ -570,7 +571,10 @@ async fn dry_run(
         ..Default::default()
     };
     for (o, (_, before)) in objects.iter().zip(existing) {
-        let body = o.to_json();
+        let mut body = o.to_json();
+        if let (Object::StatefulSet(_), Some(b)) = (o, before.as_ref()) {
+            plan::keep_equal_sizes(b, &mut body);
+        }
         // A Job kept as it is (same identity, not failed) changes nothing.
         if let (Object::Job(_), Some(b)) = (o, before.as_ref())
             && plan::job_action(b, &job_hash(o)) == JobAction::Keep
@@ -679,8 +683,12 @@ async fn apply_one(
             }
         }
     }
+    let mut body = body;
+    if let (Object::StatefulSet(_), Some(existing)) = (o, before.as_ref()) {
+        plan::keep_equal_sizes(existing, &mut body);
+    }
     if let (Object::StatefulSet(_), Some(existing)) = (o, before.as_ref())
-        && claim_templates_changed(existing, &body)
+        && !plan::claim_template_changes(existing, &body).is_empty()
     {
         log::say(1, || {
             format!(
@@ -771,30 +779,51 @@ async fn wait_job_finished(
     }
 }
 
-fn claim_templates_changed(existing: &Json, desired: &Json) -> bool {
-    // Labels count too: claim templates are immutable, so a template that gained a label
-    // (`managed-by`) is re-created like a grown one.
-    let sizes = |o: &Json| -> Vec<(String, String, Json)> {
-        o["spec"]["volumeClaimTemplates"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|t| {
-                (
-                    t["metadata"]["name"]
-                        .as_str()
-                        .unwrap_or_default()
-                        .to_string(),
-                    t["spec"]["resources"]["requests"]["storage"]
-                        .as_str()
-                        .unwrap_or_default()
-                        .to_string(),
-                    t["metadata"]["labels"].clone(),
-                )
-            })
-            .collect()
-    };
-    sizes(existing) != sizes(desired)
+/// Refuse, before anything is written, a claim template change that would move data:
+/// persistence turned off, or a change other than growth, while the claims exist.
+async fn check_claims(
+    kube: &Kube,
+    release: &str,
+    objects: &[Object],
+    existing: &[(String, Option<Json>)],
+) -> Result<(), ApplyError> {
+    let pvc = Kind::by_name("PersistentVolumeClaim").expect("known");
+    let mut problems = Vec::new();
+    for o in objects.iter().filter(|o| o.kind() == "StatefulSet") {
+        let Some(live) = existing
+            .iter()
+            .find(|(k, _)| *k == o.key())
+            .and_then(|(_, l)| l.as_ref())
+        else {
+            continue;
+        };
+        for (template, change) in plan::claim_template_changes(live, &o.to_json()) {
+            if !change.moves_data() {
+                continue;
+            }
+            let mut held = Vec::new();
+            for c in plan::template_claims(live, &template) {
+                if kube.get(pvc, &c).await?.is_some() {
+                    held.push(c);
+                }
+            }
+            if !held.is_empty() {
+                problems.push(plan::claim_refusal(
+                    release,
+                    o.name(),
+                    o.component().unwrap_or_default(),
+                    &template,
+                    &change,
+                    &held,
+                ));
+            }
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(ApplyError::Config(crate::Error::Usage(problems.join("\n"))))
+    }
 }
 
 /// Grow the PVCs of a StatefulSet whose claim template asks for more (the StorageClass

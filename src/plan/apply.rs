@@ -199,6 +199,202 @@ pub fn job_action(existing: &Json, desired_hash: &str) -> JobAction {
     }
 }
 
+/// How one volume claim template of a StatefulSet changes between the live object and
+/// the rendered one. Claim templates are immutable: any change re-creates the StatefulSet
+/// (its pods and claims orphaned and adopted again); only some keep the data where it is.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TemplateChange {
+    /// New (persistence turned on).
+    Added,
+    /// Gone (persistence turned off): the data would move to a volume that dies with its pod.
+    Removed,
+    /// Asks for more storage: the claims are expanded first.
+    Grown { from: String, to: String },
+    /// Only labels differ (e.g. `managed-by` added).
+    Relabelled,
+    /// Anything else a claim cannot follow (a smaller size, another storage class or
+    /// access mode): what changes.
+    Other(String),
+}
+
+impl TemplateChange {
+    /// Whether the change must be refused while the claims exist.
+    pub fn moves_data(&self) -> bool {
+        matches!(self, TemplateChange::Removed | TemplateChange::Other(_))
+    }
+}
+
+fn templates(sts: &Json) -> Vec<(String, Json)> {
+    sts["spec"]["volumeClaimTemplates"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|t| {
+            (
+                t["metadata"]["name"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+                t.clone(),
+            )
+        })
+        .collect()
+}
+
+/// A template's spec with its storage request taken out (compared as a quantity) and
+/// the defaults the server fills in removed.
+fn template_spec(t: &Json) -> (Option<f64>, String, Json) {
+    let mut spec = t["spec"].clone();
+    let size = spec["resources"]["requests"]["storage"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    if let Some(req) = spec
+        .pointer_mut("/resources/requests")
+        .and_then(Json::as_object_mut)
+    {
+        req.remove("storage");
+    }
+    if let Some(o) = spec.as_object_mut() {
+        for (k, default) in [("volumeMode", "Filesystem")] {
+            if o.get(k).and_then(Json::as_str) == Some(default) {
+                o.remove(k);
+            }
+        }
+        if spec["resources"]["requests"]
+            .as_object()
+            .is_some_and(|r| r.is_empty())
+        {
+            spec["resources"]
+                .as_object_mut()
+                .map(|r| r.remove("requests"));
+        }
+        if spec["resources"].as_object().is_some_and(|r| r.is_empty()) {
+            spec.as_object_mut().map(|o| o.remove("resources"));
+        }
+    }
+    (crate::values::validate::parse_quantity(&size), size, spec)
+}
+
+/// How the claim templates of a StatefulSet change from `live` to `desired` (both as
+/// JSON), by template name; empty when nothing does. Sizes are compared as quantities
+/// (`2048Mi` is `2Gi`).
+pub fn claim_template_changes(live: &Json, desired: &Json) -> Vec<(String, TemplateChange)> {
+    let (old, new) = (templates(live), templates(desired));
+    let mut out = Vec::new();
+    for (name, t) in &old {
+        let Some((_, d)) = new.iter().find(|(n, _)| n == name) else {
+            out.push((name.clone(), TemplateChange::Removed));
+            continue;
+        };
+        let (old_q, old_size, old_spec) = template_spec(t);
+        let (new_q, new_size, new_spec) = template_spec(d);
+        let mut other = Vec::new();
+        if old_spec != new_spec {
+            for key in ["storageClassName", "accessModes", "volumeMode", "selector"] {
+                if old_spec[key] != new_spec[key] {
+                    other.push(format!("{key} {} → {}", old_spec[key], new_spec[key]));
+                }
+            }
+            if other.is_empty() {
+                other.push("its spec".to_string());
+            }
+        }
+        let grown = match (old_q, new_q) {
+            (Some(a), Some(b)) if b < a => {
+                other.push(format!(
+                    "size {old_size} → {new_size} (a claim cannot shrink)"
+                ));
+                false
+            }
+            (Some(a), Some(b)) => b > a,
+            _ => old_size != new_size,
+        };
+        let change = if !other.is_empty() {
+            TemplateChange::Other(other.join(", "))
+        } else if grown {
+            TemplateChange::Grown {
+                from: old_size,
+                to: new_size,
+            }
+        } else if t["metadata"]["labels"] != d["metadata"]["labels"] {
+            TemplateChange::Relabelled
+        } else {
+            continue;
+        };
+        out.push((name.clone(), change));
+    }
+    for (name, _) in &new {
+        if !old.iter().any(|(n, _)| n == name) {
+            out.push((name.clone(), TemplateChange::Added));
+        }
+    }
+    out
+}
+
+/// Write in `desired` the storage size of each claim template as `live` writes it when
+/// both are the same quantity (`2048Mi` and `2Gi`): claim templates are immutable, so an
+/// equal size written differently must not reach the server as a change.
+pub fn keep_equal_sizes(live: &Json, desired: &mut Json) {
+    let old = templates(live);
+    let Some(new) = desired
+        .pointer_mut("/spec/volumeClaimTemplates")
+        .and_then(Json::as_array_mut)
+    else {
+        return;
+    };
+    for t in new {
+        let name = t["metadata"]["name"].as_str().unwrap_or_default();
+        let Some((_, l)) = old.iter().find(|(n, _)| n == name) else {
+            continue;
+        };
+        let (live_q, live_size, _) = template_spec(l);
+        let (q, _, _) = template_spec(t);
+        if live_q.is_some() && live_q == q {
+            t["spec"]["resources"]["requests"]["storage"] = Json::String(live_size);
+        }
+    }
+}
+
+/// The claims a StatefulSet (as JSON) holds for template `template`.
+pub fn template_claims(sts: &Json, template: &str) -> Vec<String> {
+    let name = sts["metadata"]["name"].as_str().unwrap_or_default();
+    let replicas = sts["spec"]["replicas"].as_i64().unwrap_or(1).max(1);
+    (0..replicas)
+        .map(|i| format!("{template}-{name}-{i}"))
+        .collect()
+}
+
+/// Why a claim template change is refused: the StatefulSet `sts`, its component's
+/// persistence key, the claims that hold the data and how to move it.
+pub fn claim_refusal(
+    release: &str,
+    sts: &str,
+    component: &str,
+    template: &str,
+    change: &TemplateChange,
+    claims: &[String],
+) -> String {
+    let key = format!("{component}.persistence");
+    let held = claims
+        .iter()
+        .map(|c| format!("PersistentVolumeClaim/{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let what = match change {
+        TemplateChange::Removed => format!(
+            "`{key}.enabled: false` would put the data of StatefulSet/{sts} on a volume that is deleted with its pod, while {held} holds it"
+        ),
+        TemplateChange::Other(d) => format!(
+            "the claim template `{template}` of StatefulSet/{sts} would change {d}, while {held} holds the data: a claim cannot follow, and re-creating it would start empty"
+        ),
+        _ => String::new(),
+    };
+    format!(
+        "{what} — nothing was applied. Keep `{key}` as it is (only a larger `{key}.size` is applied in place); to move the data, back it up (`odoo-tui backup {release}`), delete the instance with its data, create it with the new settings and restore the backup"
+    )
+}
+
 /// Components whose Jobs are history, not configuration: never pruned by `new`.
 const KEPT_COMPONENTS: &[&str] = &["upgrade", "backup", "restore", "clone"];
 
@@ -500,6 +696,67 @@ mod tests {
                 ("Deployment".to_string(), "acme-odoo-nginx".to_string()),
                 ("ConfigMap".to_string(), "acme-odoo-nginx".to_string())
             ]
+        );
+    }
+
+    #[test]
+    fn claim_templates_compare_sizes_as_quantities_and_tell_growth_from_moves() {
+        let sts = |size: &str, class: Option<&str>, managed: bool| {
+            let mut labels = json!({"app.kubernetes.io/component": "postgresql"});
+            if managed {
+                labels["app.kubernetes.io/managed-by"] = json!("odoo-tui");
+            }
+            let mut spec = json!({"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": size}}});
+            if let Some(c) = class {
+                spec["storageClassName"] = json!(c);
+            }
+            json!({"metadata": {"name": "acme-postgresql"}, "spec": {"replicas": 1,
+                "volumeClaimTemplates": [{"metadata": {"name": "data", "labels": labels}, "spec": spec}]}})
+        };
+        let mut defaulted = sts("2Gi", None, true);
+        defaulted["spec"]["volumeClaimTemplates"][0]["spec"]["volumeMode"] = json!("Filesystem");
+        assert_eq!(
+            claim_template_changes(&defaulted, &sts("2048Mi", None, true)),
+            []
+        );
+        assert_eq!(
+            claim_template_changes(&sts("2Gi", None, true), &sts("3Gi", None, true)),
+            [(
+                "data".to_string(),
+                TemplateChange::Grown {
+                    from: "2Gi".into(),
+                    to: "3Gi".into()
+                }
+            )]
+        );
+        assert_eq!(
+            claim_template_changes(&sts("2Gi", None, false), &sts("2Gi", None, true)),
+            [("data".to_string(), TemplateChange::Relabelled)]
+        );
+        let shrink = claim_template_changes(&sts("2Gi", None, true), &sts("1Gi", None, true));
+        assert!(
+            matches!(&shrink[..], [(_, TemplateChange::Other(d))] if d.contains("cannot shrink")),
+            "{shrink:?}"
+        );
+        let class = claim_template_changes(
+            &sts("2Gi", Some("standard"), true),
+            &sts("2Gi", Some("fast"), true),
+        );
+        assert!(
+            matches!(&class[..], [(_, TemplateChange::Other(d))] if d.contains("storageClassName")),
+            "{class:?}"
+        );
+        let off = json!({"metadata": {"name": "acme-postgresql"}, "spec": {"replicas": 1}});
+        let removed = claim_template_changes(&sts("2Gi", None, true), &off);
+        assert_eq!(removed, [("data".to_string(), TemplateChange::Removed)]);
+        assert!(removed[0].1.moves_data());
+        assert_eq!(
+            claim_template_changes(&off, &sts("2Gi", None, true)),
+            [("data".to_string(), TemplateChange::Added)]
+        );
+        assert_eq!(
+            template_claims(&sts("2Gi", None, true), "data"),
+            ["data-acme-postgresql-0"]
         );
     }
 

@@ -6,6 +6,7 @@ pub mod apply;
 pub mod backup;
 pub mod backups;
 pub mod credentials;
+pub mod delete;
 pub mod history;
 pub mod lock;
 pub mod logs;
