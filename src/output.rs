@@ -45,12 +45,15 @@ pub fn to_yaml_stream(objects: &[Object], include_secrets: bool) -> String {
 }
 
 /// Write one file per object (`NN-kind-name.yaml`, numbered in apply order) into `dir`.
+/// With Secret values included, a folder it creates is private (0700) and every Secret's
+/// file is readable by its owner alone (0600), also when it replaces an older file.
 pub fn write_dir(
     dir: &Path,
     objects: &[Object],
     include_secrets: bool,
 ) -> Result<Vec<PathBuf>, Error> {
-    std::fs::create_dir_all(dir).map_err(|source| Error::Write {
+    let private = include_secrets && objects.iter().any(|o| o.kind() == "Secret");
+    create_dir(dir, private).map_err(|source| Error::Write {
         path: dir.to_path_buf(),
         source,
     })?;
@@ -63,11 +66,54 @@ pub fn write_dir(
             o.name()
         ));
         let text = to_yaml(&object_json(o, include_secrets));
-        std::fs::write(&file, text).map_err(|source| Error::Write {
+        let secret = include_secrets && o.kind() == "Secret";
+        write_file(&file, &text, secret).map_err(|source| Error::Write {
             path: file.clone(),
             source,
         })?;
         written.push(file);
     }
     Ok(written)
+}
+
+/// Whether others than the owner may enter or read `dir` (a folder the user gave that
+/// existed before): Secret files in it are still private, but their names are not.
+pub fn readable_by_others(dir: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(dir).is_ok_and(|m| m.permissions().mode() & 0o077 != 0)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = dir;
+        false
+    }
+}
+
+fn create_dir(dir: &Path, private: bool) -> std::io::Result<()> {
+    let mut b = std::fs::DirBuilder::new();
+    b.recursive(true);
+    #[cfg(unix)]
+    if private {
+        use std::os::unix::fs::DirBuilderExt;
+        b.mode(0o700);
+    }
+    b.create(dir)
+}
+
+fn write_file(file: &Path, text: &str, private: bool) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    if private {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        o.mode(0o600);
+        // An older file keeps its mode when opened: make it private before writing.
+        if file.exists() {
+            std::fs::set_permissions(file, std::fs::Permissions::from_mode(0o600))?;
+        }
+    }
+    o.open(file)?.write_all(text.as_bytes())
 }

@@ -79,16 +79,114 @@ fn include_secrets_prints_generated_credentials_once_per_run() {
     assert_ne!(a, b, "generated passwords differ between runs");
 }
 
+fn mode(p: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(p).unwrap().permissions().mode() & 0o777
+}
+
+/// The Secret files of a manifests folder, with their modes, and the folder's mode.
+fn secret_modes(dir: &Path) -> (u32, Vec<(String, u32)>) {
+    let mut files: Vec<(String, u32)> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_str().unwrap().contains("-secret-"))
+        .map(|p| {
+            (
+                p.file_name().unwrap().to_str().unwrap().to_string(),
+                mode(&p),
+            )
+        })
+        .collect();
+    files.sort();
+    (mode(dir), files)
+}
+
 #[test]
-fn new_without_a_cluster_writes_the_manifests_to_a_folder() {
+fn new_without_a_cluster_fails_and_writes_the_manifests_privately() {
     let dir = tempfile::tempdir().unwrap();
     let o = odoo_tui(
         &["new", "acme", "--preset", "quick-start", "--yes"],
         dir.path(),
     );
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "nothing was applied: {err}");
+    assert!(err.contains("nothing was applied"), "{err}");
+    assert!(err.contains("--output-dir"), "{err}");
+    assert!(err.contains("kubectl apply --server-side"), "{err}");
+    assert!(
+        err.contains("would rotate its passwords"),
+        "warns that applying fresh passwords rotates them: {err}"
+    );
+    let (dir_mode, files) = secret_modes(&dir.path().join("acme-manifests"));
+    assert_eq!(dir_mode, 0o700);
+    assert!(!files.is_empty());
+    assert!(files.iter().all(|(_, m)| *m == 0o600), "{files:?}");
+}
+
+#[test]
+fn new_with_an_output_dir_succeeds_and_keeps_the_secrets_private() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("gitops/acme");
+    // A Secret file left world-readable by an older version is made private again.
+    std::fs::create_dir_all(&out).unwrap();
+    let old = out.join("02-secret-acme-odoo.yaml");
+    std::fs::write(&old, "old").unwrap();
+    std::fs::set_permissions(&old, std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
+    std::fs::set_permissions(&out, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let o = odoo_tui(
+        &[
+            "new",
+            "acme",
+            "--preset",
+            "quick-start",
+            "--yes",
+            "--output-dir",
+            out.to_str().unwrap(),
+        ],
+        dir.path(),
+    );
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(dir.path().join("acme-manifests").is_dir());
-    assert!(stderr(&o).contains("kubectl apply --server-side"));
+    assert!(
+        stderr(&o).contains("other users can list"),
+        "{}",
+        stderr(&o)
+    );
+    let (_, files) = secret_modes(&out);
+    assert!(files.len() >= 2, "{files:?}");
+    assert!(files.iter().all(|(_, m)| *m == 0o600), "{files:?}");
+    // A new folder is private.
+    let fresh = dir.path().join("fresh");
+    let o = odoo_tui(
+        &[
+            "new",
+            "acme",
+            "--preset",
+            "quick-start",
+            "--yes",
+            "--output-dir",
+            "fresh",
+        ],
+        dir.path(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(secret_modes(&fresh).0, 0o700);
+    // render --include-secrets writes them the same way; without, nothing is private.
+    let o = odoo_tui(
+        &[
+            "render",
+            "acme",
+            "--preset",
+            "quick-start",
+            "--include-secrets",
+            "--output-dir",
+            "r",
+        ],
+        dir.path(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let (dir_mode, files) = secret_modes(&dir.path().join("r"));
+    assert_eq!(dir_mode, 0o700);
+    assert!(files.iter().all(|(_, m)| *m == 0o600), "{files:?}");
 }
 
 /// Bad input: one short message naming the problem, a non-zero exit, never a panic.

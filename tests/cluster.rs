@@ -398,8 +398,9 @@ fn a_wrong_token_and_an_unreachable_server_are_clear() {
         "{}",
         text(&o)
     );
-    // `new` without a reachable cluster writes the manifests instead.
-    let o = env.ok(QUICK);
+    // `new` without a reachable cluster fails, and writes the manifests instead.
+    let o = env.run(QUICK);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert!(text(&o).contains("no reachable cluster"), "{}", text(&o));
     assert!(env.dir.path().join("acme-manifests").is_dir());
 }

@@ -128,7 +128,8 @@ async fn create_namespace(kube: &Kube, report: Reporter) -> Result<(), Error> {
     Ok(())
 }
 
-/// No cluster to talk to: write the manifests to a folder instead.
+/// No cluster to talk to: nothing is applied, which is a failure (a scheduled `new --yes`
+/// must not pass); the manifests are written to a folder so that nothing is lost.
 fn fallback(
     name: &str,
     namespace: &str,
@@ -136,11 +137,12 @@ fn fallback(
     why: &ClusterError,
 ) -> Result<(), Error> {
     eprintln!("no reachable cluster: {why}");
-    eprintln!(
-        "writing the manifests to a folder instead (apply them later with kubectl, or re-run when the cluster is up)"
-    );
-    to_folder(name, namespace, values, None)?;
-    Ok(())
+    let dir = to_folder(name, namespace, values, None)?;
+    Err(Error::failure(format!(
+        "nothing was applied: the cluster could not be reached; the manifests are in {} instead \
+         (re-run when the cluster is up, or ask for a folder with --output-dir DIR)",
+        dir.display()
+    )))
 }
 
 fn changed(outcome: &Outcome) -> usize {
@@ -251,13 +253,32 @@ fn write_folder(
         credentials: &creds,
     })?;
     let dir = dir.unwrap_or_else(|| PathBuf::from(format!("{name}-manifests")));
+    let existed = dir.is_dir();
     let files = output::write_dir(&dir, &objects, true)?;
     eprintln!(
-        "wrote {} manifests for `{name}` to {} (Secrets included: keep this folder private)\napply them with: kubectl apply --server-side -n {namespace} -f {}",
+        "wrote {} manifests for `{name}` to {} (Secrets included: the Secret files are readable by you alone; keep this folder private)\napply them with: kubectl apply --server-side -n {namespace} -f {}",
         files.len(),
         dir.display(),
         dir.display()
     );
+    if existed && output::readable_by_others(&dir) {
+        eprintln!(
+            "warning: other users can list {}: keep it private (chmod 700)",
+            dir.display()
+        );
+    }
+    let typed_or_none = |need: &Option<String>, t: &Option<String>| {
+        need.is_none() || t.as_ref().is_some_and(|t| !t.is_empty())
+    };
+    let generated = !(typed_or_none(&needed.db_password, &typed.db_password)
+        && typed_or_none(&needed.minio_root_password, &typed.minio_root_password)
+        && typed_or_none(&needed.master_password, &typed.master_password)
+        && typed_or_none(&needed.admin_password, &typed.admin_password));
+    if generated {
+        eprintln!(
+            "warning: these manifests hold freshly generated passwords: applied over an existing instance `{name}` they would rotate its passwords, and its database would no longer accept them (for an existing instance use `odoo-tui new {name} --yes` against its cluster)"
+        );
+    }
     Ok(dir)
 }
 
