@@ -479,3 +479,66 @@ fn equal_sizes_written_differently_do_not_recreate_the_statefulset() {
         uid
     );
 }
+
+// ---------------------------------------------------------------------------------------
+// Exact selectors
+
+/// A pod of another tool carrying the instance's name and a component of odoo-tui's
+/// (a Helm release `acme` with an `odoo` chart does), crash-looping.
+fn foreign_pod(env: &Env, name: &str, component: &str) {
+    if env.obj("serviceaccounts", "foreign").is_none() {
+        create(
+            env,
+            json!({"apiVersion": "v1", "kind": "ServiceAccount",
+                "metadata": {"name": "foreign", "namespace": NS}}),
+        );
+    }
+    create(
+        env,
+        json!({"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": name, "namespace": NS, "labels": {
+                "app": "foreign", "app.kubernetes.io/instance": "acme",
+                "app.kubernetes.io/component": component, "app.kubernetes.io/managed-by": "Helm"}},
+            "spec": {"restartPolicy": "Always", "serviceAccountName": "foreign",
+                "containers": [{"name": component, "image": "example/foreign:1"}]}}),
+    );
+}
+
+#[test]
+fn foreign_crash_looping_pods_with_the_instance_label_never_fail_new_or_stall_an_upgrade() {
+    let scenario = test_apiserver::Scenario::from_yaml(
+        "pods:\n  - selector: {app: foreign}\n    crash: {afterSeconds: 0.2, exitCode: 1, logs: [\"Traceback: not ours\"]}\n",
+    )
+    .unwrap();
+    let env = Env::start(Config::default().scenario(scenario));
+    for (name, component) in [
+        ("acme-web", "backend"),
+        ("acme-db", "postgresql"),
+        ("acme-migrate", "upgrade"),
+    ] {
+        foreign_pod(&env, name, component);
+    }
+    // Long enough for the foreign pods to be in CrashLoopBackOff (their third restart).
+    std::thread::sleep(Duration::from_secs(2));
+    let o = env.ok(&[QUICK, &["--timeout", "60s"]].concat());
+    assert!(!text(&o).contains("not ours"), "{}", text(&o));
+    let started = std::time::Instant::now();
+    let o = env.ok(&[
+        "upgrade",
+        "acme",
+        "--modules",
+        "sale",
+        "--timeout",
+        "60s",
+        "--yes",
+    ]);
+    assert!(text(&o).contains("`acme` upgraded"), "{}", text(&o));
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "the upgrade did not wait for the foreign backend pod to go: {:?}",
+        started.elapsed()
+    );
+    let o = env.run(&["status", "acme", "--once"]);
+    assert!(!text(&o).contains("not ours"), "{}", text(&o));
+    assert!(env.obj("pods", "acme-web").is_some(), "never touched");
+}

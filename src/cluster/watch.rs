@@ -31,9 +31,11 @@ use tokio::task::JoinHandle;
 use super::Kube;
 use crate::status::{self, EventSubject, Snapshot, TailRequest};
 
-/// Label selector of every object of an instance.
+/// Label selector of every object odoo-tui made for an instance: its own labels (the
+/// instance and `managed-by`), so that another tool's pods carrying the instance's name
+/// (a Helm release of the same name) are never taken for the instance's.
 pub fn instance_selector(release: &str) -> String {
-    format!("app.kubernetes.io/instance={release}")
+    super::managed_selector(release)
 }
 
 /// The Events of one subject: their store and the task watching them.

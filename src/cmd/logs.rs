@@ -17,8 +17,8 @@ use tokio_util::sync::CancellationToken;
 
 use super::{Context, Error};
 use crate::cli::LogsArgs;
-use crate::cluster::Kube;
 use crate::cluster::error::Op;
+use crate::cluster::{Kube, MANAGED_SELECTOR};
 use crate::instance;
 use crate::plan::logs as plan;
 use crate::status::{COMPONENT_LABEL, Component, ComponentKind, INSTANCE_LABEL};
@@ -72,7 +72,7 @@ async fn logs(
         .map_err(Error::usage)?;
     let name = instance::resolve_name(&kube, name).await?;
     let selector = format!(
-        "{INSTANCE_LABEL}={name},{COMPONENT_LABEL}={}",
+        "{INSTANCE_LABEL}={name},{COMPONENT_LABEL}={},{MANAGED_SELECTOR}",
         component.label()
     );
     let lp = ListParams::default().labels(&selector);

@@ -28,8 +28,8 @@ pub struct Backend {
 impl Backend {
     pub fn selector(&self) -> String {
         format!(
-            "app.kubernetes.io/instance={},app.kubernetes.io/component=backend",
-            self.release
+            "{},app.kubernetes.io/component=backend",
+            crate::cluster::managed_selector(&self.release)
         )
     }
 }

@@ -10,7 +10,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::{Error, Reporter};
 use crate::cluster::kinds::Kind;
-use crate::cluster::{Kube, instance_selector, managed_selector};
+use crate::cluster::{Kube, managed_selector};
 use crate::plan::delete::{self as plan, Claims};
 use crate::render::{Credentials, Ctx, RenderInput};
 
@@ -77,13 +77,19 @@ async fn expected_claims(kube: &Kube, name: &str) -> Result<BTreeSet<String>, Er
     Ok(out)
 }
 
+/// Every claim labelled with the instance, odoo-tui's or not: the ones that are not its
+/// own are listed as left in place, with why.
+fn labelled(name: &str) -> String {
+    format!("{}={name}", crate::status::INSTANCE_LABEL)
+}
+
 /// Find the data of instance `name`: its own claims (and the ones carrying its label that
 /// are left, with why) and its generated Secrets.
 pub async fn find_data(kube: &Kube, name: &str) -> Result<Data, Error> {
     let pvc = Kind::by_name("PersistentVolumeClaim").expect("known");
     let sts = Kind::by_name("StatefulSet").expect("known");
     let secret = Kind::by_name("Secret").expect("known");
-    let claims = kube.list(pvc, &instance_selector(name)).await?;
+    let claims = kube.list(pvc, &labelled(name)).await?;
     let ours = kube.list(sts, &managed_selector(name)).await?;
     // A configuration that no longer renders names nothing: only the StatefulSets' own
     // claims are then recognised, the rest is left and listed.
@@ -130,7 +136,7 @@ pub async fn delete(
     }
     let pvc = Kind::by_name("PersistentVolumeClaim").expect("known");
     let Some(data) = data else {
-        done.kept_claims = kube.list(pvc, &instance_selector(name)).await?.len();
+        done.kept_claims = kube.list(pvc, &labelled(name)).await?.len();
         return Ok(done);
     };
     let secret = Kind::by_name("Secret").expect("known");

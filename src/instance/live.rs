@@ -101,7 +101,10 @@ pub fn follow_logs(kube: &Kube, target: LogTarget, tx: mpsc::Sender<Msg>) -> Joi
         // Dropped with this task, so aborting it stops every stream.
         let mut streams = tokio::task::JoinSet::new();
         let mut followed = std::collections::BTreeSet::new();
-        let cfg = watcher::Config::default().labels(&format!("job-name={job}"));
+        let cfg = watcher::Config::default().labels(&format!(
+            "job-name={job},{}",
+            crate::cluster::MANAGED_SELECTOR
+        ));
         let events = watcher(pods.clone(), cfg);
         futures::pin_mut!(events);
         while let Some(ev) = events.next().await {

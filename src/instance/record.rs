@@ -63,7 +63,7 @@ pub async fn history_section(kube: &Kube, release: &str) -> Vec<String> {
             .list(
                 kind,
                 &format!(
-                    "{},app.kubernetes.io/managed-by=odoo-tui,app.kubernetes.io/component=backup",
+                    "{},app.kubernetes.io/component=backup",
                     crate::cluster::instance_selector(release)
                 ),
             )
