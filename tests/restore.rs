@@ -419,6 +419,24 @@ fn clone_makes_a_new_neutralized_instance_from_a_backup_taken_now() {
 
     let s = text(&env.run(&["status", "staging", "--once"]));
     assert!(s.contains("NEUTRALIZED: a clone of `acme`"), "{s}");
+    // `list` says so too, in its table and its JSON; the source is not marked.
+    let l = text(&env.ok(&["list"]));
+    let line = |name: &str| {
+        l.lines()
+            .find(|line| line.split_whitespace().nth(1) == Some(name))
+            .unwrap_or_else(|| panic!("no row for {name}:\n{l}"))
+            .to_string()
+    };
+    assert!(line("staging").contains(", neutralized"), "{l}");
+    assert!(!line("acme").contains("neutralized"), "{l}");
+    let rows: Vec<Json> = serde_json::from_slice(&env.ok(&["list", "-o", "json"]).stdout).unwrap();
+    let neutralized = |name: &str| {
+        rows.iter()
+            .find(|r| r["name"] == name)
+            .map(|r| r["neutralized"].clone())
+    };
+    assert_eq!(neutralized("staging"), Some(json!(true)), "{rows:?}");
+    assert_eq!(neutralized("acme"), Some(json!(false)), "{rows:?}");
 
     // Cloning into a name that exists is refused, and changes nothing.
     let before = jobs(&env, "restore").len();

@@ -28,6 +28,9 @@ pub struct Row {
     pub image: String,
     pub revision: u64,
     pub age: String,
+    /// A clone made with `odoo neutralize` (no outgoing mail, crons, payments), as its
+    /// history says; `status` says the same.
+    pub neutralized: bool,
 }
 
 /// How long ago `created` (RFC 3339) was, at unix time `now`.
@@ -45,6 +48,8 @@ struct Found {
     record: Option<Json>,
     /// Its newest history entry, when the record has one.
     last: Option<HistoryEntry>,
+    /// Its history says it is a neutralized clone.
+    neutralized: bool,
     /// The lock, when one is there.
     lock: Option<Held>,
     /// The oldest creation time seen, for instances without a record.
@@ -141,14 +146,25 @@ fn row(ns: &str, name: &str, found: &Found, deployments: &[Json], now: i64) -> R
         image,
         revision,
         age: age(created, now),
+        neutralized: found.neutralized,
     }
 }
 
-/// The newest history entry of a record (as the API returns it), if it parses.
-fn last_entry(rec: &Json) -> Option<HistoryEntry> {
-    let text = rec["data"]["history.yaml"].as_str()?;
-    let history: Vec<HistoryEntry> = serde_saphyr::from_str(text).ok()?;
-    history.into_iter().last()
+/// The STATE column: the state, and a neutralized clone marked as such.
+fn state_cell(r: &Row) -> String {
+    if r.neutralized {
+        format!("{}, neutralized", r.state)
+    } else {
+        r.state.clone()
+    }
+}
+
+/// The history of a record (as the API returns it); empty when it does not parse.
+fn history(rec: &Json) -> Vec<HistoryEntry> {
+    rec["data"]["history.yaml"]
+        .as_str()
+        .and_then(|text| serde_saphyr::from_str(text).ok())
+        .unwrap_or_default()
 }
 
 /// `(namespace, instance)` of an object labelled by odoo-tui.
@@ -167,7 +183,9 @@ async fn discover(kube: &Kube, all: bool) -> Result<BTreeMap<(String, String), F
             .unwrap_or_default()
             .to_string();
         let f = found.entry((ns, name)).or_default();
-        f.last = last_entry(&rec);
+        let history = history(&rec);
+        f.neutralized = crate::plan::history::neutralized_line(&history).is_some();
+        f.last = history.into_iter().last();
         f.record = Some(rec);
     }
     // What the first waves create and `delete` removes (an instance deleted with its data
@@ -244,16 +262,23 @@ async fn list(ctx: &Context, a: ListArgs) -> Result<(), Error> {
         return Ok(());
     }
     let mut out = std::io::stdout().lock();
+    let states: Vec<String> = rows.iter().map(state_cell).collect();
+    let sw = states
+        .iter()
+        .map(|s| s.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(11);
     let _ = writeln!(
         out,
-        "{:<16} {:<24} {:<11} {:<6} {:<9} {:<5} IMAGE",
+        "{:<16} {:<24} {:<sw$} {:<6} {:<9} {:<5} IMAGE",
         "NAMESPACE", "NAME", "STATE", "READY", "REVISION", "AGE"
     );
-    for r in rows {
+    for (r, state) in rows.iter().zip(states) {
         let _ = writeln!(
             out,
-            "{:<16} {:<24} {:<11} {:<6} {:<9} {:<5} {}",
-            r.namespace, r.name, r.state, r.ready, r.revision, r.age, r.image
+            "{:<16} {:<24} {:<sw$} {:<6} {:<9} {:<5} {}",
+            r.namespace, r.name, state, r.ready, r.revision, r.age, r.image
         );
     }
     Ok(())
