@@ -127,6 +127,7 @@ fn quick_start_into_a_new_namespace_with_an_ingress() {
             t("nginx"),
             t("acme-tls"),
             c("small"),
+            c("daily"),
             enter(),
             enter(),
             c("apply"),
@@ -147,6 +148,7 @@ fn quick_start_into_a_new_namespace_with_an_ingress() {
     let k = keys(&objects);
     assert!(k.contains(&"Ingress/acme-odoo".to_string()), "{k:?}");
     assert!(k.contains(&"StatefulSet/acme-minio".to_string()), "{k:?}");
+    assert!(k.contains(&"CronJob/acme-odoo-backup".to_string()), "{k:?}");
     insta::assert_snapshot!("quick-start", describe(&o, &p));
 }
 
@@ -178,6 +180,7 @@ fn external_with_typed_keys_nginx_domains_and_a_saved_preset() {
             enter(),
             t("shop-tls"),
             c("medium"),
+            c("daily"),
             enter(),
             enter(),
             c("apply"),
@@ -263,6 +266,7 @@ fn production_answers() -> Vec<Answer> {
         t("nginx"),
         t("erp-tls"),
         c("medium"),
+        c("daily"),
         enter(),
         enter(),
         c("apply"),
@@ -310,6 +314,7 @@ fn local_dev_without_a_cluster_writes_a_folder_with_typed_passwords() {
             t("me@dev.example"),
             c("none"),
             c("dev"),
+            c("none"),
             enter(),
             enter(),
             enter(),
@@ -387,6 +392,7 @@ fn esc_goes_back_to_the_previous_asked_question_and_keeps_answers() {
             t("ops@shop.example"),
             c("none"),
             c("small"),
+            c("daily"),
             enter(),
             enter(),
             c("apply"),
@@ -478,6 +484,7 @@ fn invalid_answers_are_refused_with_the_reason_and_asked_again() {
             t("ops@shop.example"),
             c("none"),
             c("small"),
+            c("daily"),
             enter(),
             t("latest"),
             t("18.0-20260926"),
@@ -633,6 +640,7 @@ fn secrets_missing_in_a_new_namespace_are_created_from_hidden_prompts() {
             t("admin@erp.example"),
             c("none"),
             c("medium"),
+            c("daily"),
             enter(),
             enter(),
             c("apply"),
@@ -866,6 +874,7 @@ fn the_scenario_answers_its_own_questions_and_customise_revisits_them() {
             t("me@acme.example"),
             c("none"),
             c("small"),
+            c("daily"),
             enter(),
             enter(),
             c("customise"),
@@ -893,6 +902,7 @@ fn the_scenario_answers_its_own_questions_and_customise_revisits_them() {
             Step::AdminEmail,
             Step::Exposure,
             Step::Size,
+            Step::Backups,
             Step::ImageRepository,
             Step::ImageTag,
             Step::Review,
@@ -908,7 +918,7 @@ fn the_scenario_answers_its_own_questions_and_customise_revisits_them() {
             Step::SavePreset,
         ]
     );
-    let first_review = &p.asked[10];
+    let first_review = p.asked.iter().find(|q| q.step == Step::Review).unwrap();
     let QuestionKind::Select { options, default } = &first_review.kind else {
         panic!("the review is a select")
     };
@@ -964,6 +974,7 @@ fn without_any_kubeconfig_context_the_context_question_is_skipped() {
             t("me@acme.example"),
             c("none"),
             c("small"),
+            c("daily"),
             enter(),
             enter(),
             enter(),
@@ -998,6 +1009,7 @@ fn a_small_memory_limit_is_explained_and_fewer_workers_offered() {
             t("4"),
             t("1Gi"),
             c("fewer-workers"),
+            c("daily"),
             enter(),
             enter(),
             c("apply"),
@@ -1042,6 +1054,7 @@ fn the_review_shows_the_callers_plan_and_no_at_the_review_applies_nothing() {
         t("me@acme.example"),
         c("none"),
         c("small"),
+        c("daily"),
         enter(),
         enter(),
         c("cancel"),
@@ -1102,6 +1115,7 @@ fn command_line_answers_skip_their_questions() {
             t("me@acme.example"),
             c("none"),
             c("dev"),
+            c("daily"),
             enter(),
             enter(),
             c("apply"),

@@ -50,6 +50,11 @@ choice_enum!(
     MemoryFix { FewerWorkers = "fewer-workers", RaiseLimit = "raise-limit", Keep = "keep" }
 );
 
+choice_enum!(
+    /// Scheduled backups.
+    BackupChoice { Daily = "daily", Custom = "custom", None = "none" }
+);
+
 /// The select key of "create a new namespace".
 pub const NEW_NAMESPACE: &str = "+new";
 

@@ -46,8 +46,8 @@ mod tests;
 pub use answer::next;
 pub use checks::SecretRef;
 pub use choices::{
-    CredentialChoice, DbChoice, Exposure, MemoryFix, NEW_NAMESPACE, Size, StorageChoice,
-    memory_needed_mib,
+    BackupChoice, CredentialChoice, DbChoice, Exposure, MemoryFix, NEW_NAMESPACE, Size,
+    StorageChoice, memory_needed_mib,
 };
 pub use order::Step;
 pub use outcome::{Destination, NewSecret, Outcome, answers_yaml, planned_objects};

@@ -63,6 +63,8 @@ steps! {
     Workers => questions::size::WORKERS,
     MemoryLimit => questions::size::MEMORY_LIMIT,
     MemoryFix => questions::size::MEMORY_FIX,
+    Backups => questions::backups::SCHEDULE,
+    BackupSchedule => questions::backups::CRON,
     ImageRepository => questions::finish::IMAGE_REPOSITORY,
     ImageTag => questions::finish::IMAGE_TAG,
     OutputDir => questions::finish::OUTPUT_DIR,

@@ -414,6 +414,19 @@ fn overlay(s: &WizardState, with_secrets: bool) -> Json {
         put(&mut o, "backend.pdb.enabled", json!(false));
     }
 
+    if s.relevant(super::Step::Backups) {
+        let schedule = s.backup_schedule();
+        if !schedule.is_empty() {
+            let k = s.backup_keep();
+            put(
+                &mut o,
+                "backup.keep",
+                json!({"last": k.last, "daily": k.daily, "weekly": k.weekly, "monthly": k.monthly}),
+            );
+        }
+        put(&mut o, "backup.schedule", json!(schedule));
+    }
+
     let (repo, tag) = s.image();
     let img = &s.pv.backend.image;
     if repo != img.repository || tag != img.tag {

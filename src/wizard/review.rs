@@ -3,6 +3,7 @@
 
 use super::choices::{CredentialChoice, DbChoice, Exposure, StorageChoice};
 use super::outcome::{Destination, planned_objects};
+use super::questions::backups::{DAILY, keep_text};
 use super::state::WizardState;
 
 fn list(title: &str, items: &[String]) -> Option<String> {
@@ -149,6 +150,22 @@ pub(super) fn review_notes(s: &WizardState) -> Vec<String> {
     ));
     let (repo, tag) = s.image();
     lines.push(format!("Image        {repo}:{tag}"));
+    if s.relevant(super::Step::Backups) {
+        let schedule = s.backup_schedule();
+        lines.push(if schedule.is_empty() {
+            "Backups      none scheduled (`odoo-tui backup` takes one when asked)".to_string()
+        } else {
+            let when = if schedule == DAILY {
+                "daily at 03:00".to_string()
+            } else {
+                format!("on schedule `{schedule}`")
+            };
+            format!(
+                "Backups      {when} (a CronJob), keeping {}",
+                keep_text(&s.backup_keep())
+            )
+        });
+    }
     let mut out = vec![lines.join("\n")];
 
     match o.load() {

@@ -9,8 +9,8 @@ use std::sync::OnceLock;
 
 use super::checks::SecretRef;
 use super::choices::{
-    CredentialChoice, DbChoice, Exposure, MemoryFix, SIZES, Size, SizeSpec, StorageChoice,
-    memory_needed_mib, workers_fitting,
+    BackupChoice, CredentialChoice, DbChoice, Exposure, MemoryFix, SIZES, Size, SizeSpec,
+    StorageChoice, memory_needed_mib, workers_fitting,
 };
 use super::order::Step;
 use super::probe::ClusterProbe;
@@ -139,6 +139,8 @@ pub(super) struct Answers {
     pub workers: Option<i64>,
     pub memory: Option<(String, f64)>,
     pub memory_fix: Option<MemoryFix>,
+    pub backup: Option<BackupChoice>,
+    pub backup_schedule: Option<String>,
     pub image_repository: Option<String>,
     pub image_tag: Option<String>,
     pub output_dir: Option<String>,

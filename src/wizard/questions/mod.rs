@@ -6,6 +6,7 @@
 //! file here, a field in [`super::state::Answers`] when the answer is kept, and its effect
 //! on the values in `outcome.rs`.
 
+pub(super) mod backups;
 pub(super) mod cluster;
 pub(super) mod credentials;
 pub(super) mod database;
