@@ -187,6 +187,12 @@ pub struct UpgradeArgs {
     /// With --strategy online and a new --image-tag: accept that the old image serves while the new one migrates the database.
     #[arg(long)]
     pub accept_online_image_change: bool,
+    /// Carry on the open upgrade from where it stopped: follow its Job, run it again after it failed, or retry the rollout.
+    #[arg(long)]
+    pub resume: bool,
+    /// Give up the open upgrade: the previous image and replicas back, the maintenance page off (says first what it means when the database was already migrated).
+    #[arg(long)]
+    pub abort: bool,
     /// Do not ask for confirmation.
     #[arg(short = 'y', long)]
     pub yes: bool,
@@ -196,8 +202,12 @@ pub struct UpgradeArgs {
     /// database.
     #[arg(long)]
     pub force_unlock: bool,
+    /// Stop following the backup and the upgrade Job after this long (the upgrade Job keeps running: `--resume` follows it again).
     #[arg(long, default_value = "60m", value_name = "DURATION")]
     pub timeout: String,
+    /// Give the rollout on the new image this long once the modules are upgraded (its own time, whatever the Job took).
+    #[arg(long, default_value = "15m", value_name = "DURATION")]
+    pub rollout_timeout: String,
     #[arg(short = 'o', long, value_enum, default_value = "plain")]
     pub output: PlainJson,
 }

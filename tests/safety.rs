@@ -122,6 +122,7 @@ mod library {
             backup_location: Some(format!("s3://b/{time}.dump")),
             result: HistoryResult::Succeeded,
             detail: None,
+            upgrade: None,
         }
     }
 

@@ -84,7 +84,8 @@ fn image(d: &Json) -> String {
         .to_string()
 }
 
-/// `s3://odoo-filestore/backups/acme-odoo-1-2611272305.dump` → `acme-odoo-backup-1-2611272305`.
+/// `s3://odoo-filestore/backups/acme-odoo-1-2611272305.dump` (or `pvc:...`) →
+/// `acme-odoo-backup-1-2611272305`.
 fn backup_job_of(location: &str) -> String {
     let file = location.rsplit('/').next().unwrap();
     let stem = file.strip_suffix(".dump").unwrap();
@@ -210,8 +211,23 @@ fn upgrade_backs_up_runs_the_modules_and_rolls_the_new_image() {
     );
 }
 
+const NGINX_MAINTENANCE: &str = "# Maintenance: everything gets the maintenance page.";
+
+impl Env {
+    fn maintenance_on(&self) -> bool {
+        self.obj("configmaps", "acme-odoo-nginx")
+            .and_then(|c| c["data"]["nginx.conf"].as_str().map(str::to_string))
+            .is_some_and(|c| c.contains(NGINX_MAINTENANCE))
+    }
+
+    /// The last history entry.
+    fn last(&self) -> Json {
+        self.record().1.last().cloned().unwrap()
+    }
+}
+
 #[test]
-fn a_failing_upgrade_restores_the_backend_and_the_maintenance_page() {
+fn a_failing_upgrade_job_keeps_the_backend_stopped_until_abort() {
     let env = Env::with_scenario(
         "pods:\n  - selector: {app.kubernetes.io/component: upgrade}\n    exitCode: 1\n    runSeconds: 1\n    logs: [\"loading module sale\", \"ERROR: column sale_order.x does not exist\"]\n",
     );
@@ -238,23 +254,26 @@ fn a_failing_upgrade_restores_the_backend_and_the_maintenance_page() {
         "{out}"
     );
     assert!(out.contains("loading module sale"), "{out}");
-    assert!(out.contains("pg_restore --clean"), "{out}");
     assert!(out.contains("maintenance page on"), "{out}");
-    // The backend is back on the old image with its replicas; maintenance is off.
+    // The database may be partly migrated: the backend stays stopped, the page stays on,
+    // and the ways out are named: run it again, or restore the backup then abort.
+    assert!(out.contains("the backend stays stopped"), "{out}");
+    assert!(out.contains("odoo-tui upgrade acme --resume"), "{out}");
+    assert!(out.contains("odoo-tui upgrade acme --abort"), "{out}");
+    assert!(out.contains("pg_restore --clean"), "{out}");
     let d = env.backend();
+    assert_eq!(d["spec"]["replicas"], 0);
     assert_eq!(image(&d), "ghcr.io/sergio-bershadsky/odoo:18.0-20260926");
-    assert_eq!(d["spec"]["replicas"], 2);
-    assert_eq!(
-        env.obj("configmaps", "acme-odoo-nginx").unwrap()["data"],
-        conf_before
-    );
-    // Scaled through the scale subresource (down, then back).
-    assert!(env.server.count("patch", "deployments/scale") >= 2);
-    let (values, history) = env.record();
-    assert_eq!(values["backend"]["image"]["tag"], "18.0-20260926");
-    let last = history.last().unwrap();
+    assert!(env.maintenance_on());
+    let last = env.last();
     assert_eq!(last["kind"], "upgrade");
-    assert_eq!(last["result"], "failed");
+    assert_eq!(last["result"], "running");
+    assert_eq!(last["upgrade"]["phase"], "job-failed");
+    assert_eq!(last["upgrade"]["previous_replicas"], 2);
+    assert_eq!(
+        last["upgrade"]["previous_image"],
+        "ghcr.io/sergio-bershadsky/odoo:18.0-20260926"
+    );
     assert!(
         last["detail"]
             .as_str()
@@ -262,6 +281,51 @@ fn a_failing_upgrade_restores_the_backend_and_the_maintenance_page() {
             .contains("BackoffLimitExceeded")
     );
     assert!(last["backup_location"].is_string());
+
+    // While it is open, neither `new` nor another upgrade touches the instance.
+    for args in [
+        &["new", "acme", "--yes"][..],
+        &["upgrade", "acme", "--modules", "sale", "--yes"][..],
+    ] {
+        let o = env.run(args);
+        let out = text(&o);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {out}");
+        assert!(out.contains("an upgrade of `acme`"), "{out}");
+        assert!(out.contains("--resume") && out.contains("--abort"), "{out}");
+    }
+    assert_eq!(env.backend()["spec"]["replicas"], 0);
+
+    // --abort: says what putting the old image back means, then does it.
+    let o = env.run(&["upgrade", "acme", "--abort", "--yes"]);
+    let out = text(&o);
+    assert!(o.status.success(), "{out}");
+    assert!(
+        out.contains("the database may already be migrated"),
+        "{out}"
+    );
+    assert!(out.contains("pg_restore --clean"), "{out}");
+    let d = env.backend();
+    assert_eq!(d["spec"]["replicas"], 2);
+    assert_eq!(d["status"]["readyReplicas"], 2);
+    assert_eq!(image(&d), "ghcr.io/sergio-bershadsky/odoo:18.0-20260926");
+    assert_eq!(
+        env.obj("configmaps", "acme-odoo-nginx").unwrap()["data"],
+        conf_before
+    );
+    let last = env.last();
+    assert_eq!(last["result"], "failed");
+    assert!(
+        last["detail"].as_str().unwrap().contains("aborted"),
+        "{last}"
+    );
+    // Closed: the instance is usable again.
+    env.ok(&["new", "acme", "--yes"]);
+    let o = env.run(&["upgrade", "acme", "--abort", "--yes"]);
+    assert!(
+        text(&o).contains("no upgrade of `acme` is open"),
+        "{}",
+        text(&o)
+    );
 }
 
 #[test]
@@ -281,7 +345,184 @@ fn an_upgrade_past_its_deadline_fails_with_exit_3() {
     );
     assert!(out.contains("no backup was taken"), "{out}");
     assert!(started.elapsed() < std::time::Duration::from_secs(30));
-    assert_eq!(env.backend()["spec"]["replicas"], 1);
+    assert_eq!(env.backend()["spec"]["replicas"], 0);
+    assert_eq!(env.last()["upgrade"]["phase"], "job-failed");
+}
+
+#[test]
+fn an_interrupted_upgrade_is_resumed_without_touching_its_running_job() {
+    // The Job outlives odoo-tui's --timeout: it is left running, never deleted.
+    let env = Env::with_scenario(
+        "pods:\n  - selector: {app.kubernetes.io/component: upgrade}\n    exitCode: 0\n    runSeconds: 250\n",
+    );
+    env.install(&[]);
+    let o = env.run(&[
+        "upgrade",
+        "--modules",
+        "sale",
+        "--no-backup",
+        "--yes",
+        "--timeout",
+        "1s",
+    ]);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(3), "{out}");
+    assert!(out.contains("keeps running"), "{out}");
+    assert!(out.contains("odoo-tui upgrade acme --resume"), "{out}");
+    let job = env
+        .obj("jobs", "acme-odoo-upgrade-2")
+        .expect("left running");
+    let uid = job["metadata"]["uid"].as_str().unwrap().to_string();
+    let last = env.last();
+    assert_eq!(last["result"], "running");
+    assert_eq!(last["upgrade"]["phase"], "migrating");
+    assert_eq!(last["upgrade"]["job"], "acme-odoo-upgrade-2");
+    assert_eq!(last["upgrade"]["job_uid"], uid.as_str());
+    assert_eq!(env.backend()["spec"]["replicas"], 0);
+
+    // Nothing stops -u midway: `new` refuses, and so does --abort while it runs.
+    let o = env.run(&["new", "acme", "--yes"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let o = env.run(&["upgrade", "--abort", "--yes"]);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(out.contains("still running"), "{out}");
+    assert!(out.contains("--resume"), "{out}");
+
+    // --resume follows the same Job to its end, then rolls out.
+    let o = env.run(&["upgrade", "--resume"]);
+    let out = text(&o);
+    assert!(o.status.success(), "{out}");
+    assert!(out.contains("resuming the upgrade of `acme`"), "{out}");
+    assert!(out.contains("`acme` upgraded"), "{out}");
+    let job = env.obj("jobs", "acme-odoo-upgrade-2").unwrap();
+    assert_eq!(job["metadata"]["uid"], uid.as_str(), "the Job was replaced");
+    assert_eq!(env.server.count("delete", "jobs"), 0);
+    let last = env.last();
+    assert_eq!(last["result"], "succeeded");
+    assert_eq!(last["revision"], 2);
+    assert_eq!(env.backend()["status"]["readyReplicas"], 1);
+    let o = env.run(&["upgrade", "--resume"]);
+    assert!(text(&o).contains("nothing to resume"), "{}", text(&o));
+}
+
+#[test]
+fn a_rollout_that_fails_after_the_migration_never_puts_the_old_image_back_by_itself() {
+    let env = Env::new();
+    env.install(&["--set", "nginx.enabled=true"]);
+    // The new image's backend crashes.
+    env.server.set_scenario(
+        Scenario::from_yaml(
+            "pods:\n  - selector: {app.kubernetes.io/component: backend}\n    crash: {afterSeconds: 1, exitCode: 1, logs: [\"ImportError: cannot import name 'x'\"]}\n",
+        )
+        .unwrap(),
+    );
+    let o = env.run(&[
+        "upgrade",
+        "--modules",
+        "sale",
+        "--image-tag",
+        "18.0-next",
+        "--yes",
+    ]);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(3), "{out}");
+    assert!(out.contains("the modules were upgraded with"), "{out}");
+    assert!(out.contains("does not put"), "{out}");
+    assert!(
+        out.contains("retry the rollout: `odoo-tui upgrade acme --resume`"),
+        "{out}"
+    );
+    assert!(out.contains("--abort"), "{out}");
+    assert!(out.contains("pg_restore --clean"), "{out}");
+    // The backend stays stopped on the new image, behind the maintenance page.
+    let d = env.backend();
+    assert_eq!(d["spec"]["replicas"], 0);
+    assert_eq!(image(&d), "ghcr.io/sergio-bershadsky/odoo:18.0-next");
+    assert!(env.maintenance_on());
+    let last = env.last();
+    assert_eq!(last["result"], "running");
+    assert_eq!(last["upgrade"]["phase"], "rollout-failed");
+    // The record still names the image the instance ran before.
+    assert_eq!(env.record().0["backend"]["image"]["tag"], "18.0-20260926");
+
+    // Fixed (here: the crash is gone), --resume retries the rollout only.
+    env.server.set_scenario(Scenario::default());
+    let jobs_before = env.server.count("patch", "jobs");
+    let o = env.run(&["upgrade", "--resume"]);
+    let out = text(&o);
+    assert!(o.status.success(), "{out}");
+    assert_eq!(env.server.count("patch", "jobs"), jobs_before, "{out}");
+    let d = env.backend();
+    assert_eq!(image(&d), "ghcr.io/sergio-bershadsky/odoo:18.0-next");
+    assert_eq!(d["status"]["readyReplicas"], 1);
+    assert!(!env.maintenance_on());
+    assert_eq!(env.last()["result"], "succeeded");
+    assert_eq!(env.record().0["backend"]["image"]["tag"], "18.0-next");
+}
+
+#[test]
+fn the_rollout_has_its_own_time_and_the_page_stays_on_until_the_backend_is_ready() {
+    let env = Env::new();
+    env.install(&["--set", "nginx.enabled=true"]);
+    // The Job takes part of --timeout, the new backend longer than all of it.
+    env.server.set_scenario(
+        Scenario::from_yaml(
+            "pods:\n  - selector: {app.kubernetes.io/component: upgrade}\n    exitCode: 0\n    runSeconds: 50\n  - selector: {app.kubernetes.io/component: backend}\n    readyAfterSeconds: 500\n",
+        )
+        .unwrap(),
+    );
+    let (o, samples) = {
+        let stop = std::sync::atomic::AtomicBool::new(false);
+        std::thread::scope(|s| {
+            let sampler = s.spawn(|| {
+                let mut out = Vec::new();
+                while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                    let ready = env
+                        .server
+                        .objects("pods", NS)
+                        .iter()
+                        .filter(|p| {
+                            p["metadata"]["labels"]["app.kubernetes.io/component"] == "backend"
+                        })
+                        .filter(|p| {
+                            p["status"]["conditions"]
+                                .as_array()
+                                .into_iter()
+                                .flatten()
+                                .any(|c| c["type"] == "Ready" && c["status"] == "True")
+                        })
+                        .count();
+                    out.push((env.maintenance_on(), ready));
+                    std::thread::sleep(std::time::Duration::from_millis(10));
+                }
+                out
+            });
+            let o = env.run(&[
+                "upgrade",
+                "--modules",
+                "sale",
+                "--image-tag",
+                "18.0-next",
+                "--no-backup",
+                "--yes",
+                "--timeout",
+                "6s",
+            ]);
+            stop.store(true, std::sync::atomic::Ordering::SeqCst);
+            (o, sampler.join().unwrap())
+        })
+    };
+    let out = text(&o);
+    assert!(o.status.success(), "{out}");
+    assert!(out.contains("maintenance page off"), "{out}");
+    // Never without both: the page goes off only once a new backend pod is ready.
+    assert!(
+        samples.iter().all(|(page, ready)| *page || *ready > 0),
+        "the page was off with no ready backend: {samples:?}\n{out}"
+    );
+    assert!(samples.iter().any(|(page, _)| *page), "{out}");
+    assert!(!env.maintenance_on());
 }
 
 #[test]
@@ -386,6 +627,21 @@ fn backup_without_s3_goes_to_a_pvc_and_is_recorded() {
     assert!(
         stdout.starts_with("pvc:acme-odoo-backups/acme-odoo-1-"),
         "{stdout}"
+    );
+    // The running backend holds the ReadWriteOnce filestore PVC that the backup reads:
+    // the backup pod goes to a backend pod's node, and says so.
+    assert!(
+        text(&o).contains("ReadWriteOnce PVC acme-odoo-backend-data"),
+        "{}",
+        text(&o)
+    );
+    let job = env.obj("jobs", &backup_job_of(&stdout)).unwrap();
+    let term = &job["spec"]["template"]["spec"]["affinity"]["podAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]
+        [0];
+    assert_eq!(term["topologyKey"], "kubernetes.io/hostname");
+    assert_eq!(
+        term["labelSelector"]["matchLabels"]["app.kubernetes.io/component"],
+        "backend"
     );
     let pvc = env
         .obj("persistentvolumeclaims", "acme-odoo-backups")
@@ -543,4 +799,52 @@ fn online_is_an_explicit_warned_choice_and_a_new_image_needs_its_own_flag() {
         image(&env.backend()),
         "ghcr.io/sergio-bershadsky/odoo:18.0-next"
     );
+}
+
+#[test]
+fn with_the_filestore_on_its_pvc_the_backup_runs_once_the_backend_is_stopped() {
+    let env = Env::with_scenario(
+        "pods:\n  - selector: {app.kubernetes.io/component: backup}\n    exitCode: 0\n    runSeconds: 20\n",
+    );
+    env.install(&["--set", "minio.enabled=false"]);
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let (o, most) = std::thread::scope(|s| {
+        let watcher = s.spawn(|| {
+            let mut most: Option<usize> = None;
+            while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                let pods = env.server.objects("pods", NS);
+                let live = |c: &str| {
+                    pods.iter()
+                        .filter(|p| p["metadata"]["labels"]["app.kubernetes.io/component"] == c)
+                        .filter(|p| {
+                            !matches!(p["status"]["phase"].as_str(), Some("Succeeded" | "Failed"))
+                        })
+                        .count()
+                };
+                if live("backup") > 0 {
+                    most = Some(most.unwrap_or(0).max(live("backend")));
+                }
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            most
+        });
+        let o = env.run(&["upgrade", "--modules", "sale", "--yes"]);
+        stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        (o, watcher.join().unwrap())
+    });
+    let out = text(&o);
+    assert!(o.status.success(), "{out}");
+    assert!(
+        out.contains("the backup runs now that the backend is stopped"),
+        "{out}"
+    );
+    assert_eq!(
+        most,
+        Some(0),
+        "a backend pod held the filestore during the backup:\n{out}"
+    );
+    let location = env.last()["backup_location"].as_str().unwrap().to_string();
+    assert!(location.starts_with("pvc:acme-odoo-backups/"), "{location}");
+    let job = env.obj("jobs", &backup_job_of(&location)).unwrap();
+    assert!(job["spec"]["template"]["spec"]["affinity"].is_null());
 }

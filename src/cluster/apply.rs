@@ -35,11 +35,12 @@ pub struct Options {
     /// instance; never replace stored ones.
     pub typed: Credentials,
     /// The revision to record, without a history entry of the apply's own: the caller
-    /// records its operation (an upgrade). `None`: the next revision when something
-    /// changed, with an install or update entry.
+    /// records its operation (an upgrade, a restore) and decides what an open upgrade
+    /// means for it. `None` (`new`): the next revision when something changed, with an
+    /// install or update entry; refused while an upgrade is open.
     pub revision: Option<u64>,
-    /// The backend is stopped (an upgrade): the maintenance page (with nginx) stays on
-    /// until the backend is ready again, and goes off then.
+    /// The backend is stopped (an upgrade's rollout or abort, a restore): the maintenance
+    /// page (with nginx) stays on until the backend is ready again, and goes off then.
     pub maintenance_until_ready: bool,
 }
 
@@ -92,6 +93,9 @@ pub enum ApplyError {
     /// Objects of the same name not managed by odoo-tui (exit 1).
     #[error("{0}")]
     Foreign(String),
+    /// The instance is in the middle of an operation that must be finished first (exit 1).
+    #[error("{0}")]
+    Refused(String),
     /// A terminal failure seen while waiting (exit 3).
     #[error("{}", failure_message(.0))]
     Failed(Box<Failure>),
@@ -190,7 +194,22 @@ pub async fn run_until(
     kube.check().await?;
     // Where the filestore was at the last apply decides how it moves now; turning S3 off
     // is refused before anything changes.
-    let before = record::find(kube, release).await?.and_then(|r| {
+    let previous = record::find(kube, release).await?;
+    // An open upgrade owns the instance until it is resumed or aborted: applying the
+    // recorded values now would restart the backend on the previous image, maybe on a
+    // database the upgrade has migrated.
+    if opts.revision.is_none()
+        && !opts.dry_run
+        && let Some(rec) = &previous
+        && let Some(i) = crate::plan::upgrade::open_upgrade(&rec.history)
+    {
+        return Err(ApplyError::Refused(crate::plan::upgrade::open_refusal(
+            &format!("new {release}"),
+            release,
+            &rec.history[i],
+        )));
+    }
+    let before = previous.and_then(|r| {
         crate::values::load_over_record("instance record", &r.values, &[])
             .ok()
             .map(|l| Derived::new(release, &l.values))
@@ -1032,6 +1051,7 @@ async fn write_record(
                 backup_location: None,
                 result: HistoryResult::Succeeded,
                 detail: None,
+                upgrade: None,
             });
         }
         rec.values = values_now.clone();

@@ -377,6 +377,63 @@ impl Kube {
         }
     }
 
+    /// Delete the object of that name only if it is still the one with `uid` (a
+    /// precondition the server checks): `false` when it is gone or another object took
+    /// its name, which is then left alone.
+    pub async fn delete_uid(
+        &self,
+        kind: &Kind,
+        name: &str,
+        uid: &str,
+    ) -> Result<bool, ClusterError> {
+        let op = Op::new(
+            "delete",
+            format!("{}/{name}", kind.plural),
+            self.ns_for(kind),
+        );
+        let api = self.api(kind);
+        let dp = DeleteParams {
+            preconditions: Some(kube::api::Preconditions {
+                uid: Some(uid.to_string()),
+                resource_version: None,
+            }),
+            ..DeleteParams::background()
+        };
+        match self.retry(&op, || api.delete(name, &dp)).await {
+            Ok(_) => Ok(true),
+            Err(e) if matches!(e.code(), Some(404 | 409)) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// [`Kube::delete_uid`], then wait until no object of that uid is left.
+    pub async fn delete_uid_and_wait(
+        &self,
+        kind: &Kind,
+        name: &str,
+        uid: &str,
+        cancel: &CancellationToken,
+    ) -> Result<(), ClusterError> {
+        self.delete_uid(kind, name, uid).await?;
+        for _ in 0..300 {
+            let still = self
+                .get(kind, name)
+                .await?
+                .is_some_and(|o| o["metadata"]["uid"].as_str() == Some(uid));
+            if !still {
+                return Ok(());
+            }
+            tokio::select! {
+                _ = cancel.cancelled() => return Err(ClusterError::Cancelled),
+                _ = tokio::time::sleep(Duration::from_millis(200)) => {}
+            }
+        }
+        Err(ClusterError::Timeout(format!(
+            "{}/{name} was deleted but is still there after 60 s — delete it with kubectl and run again",
+            kind.kind
+        )))
+    }
+
     /// Delete, then wait until the object is gone (its finalizers and, unless `orphan`,
     /// its dependents done). [`ClusterError::Cancelled`] on `cancel`,
     /// [`ClusterError::Timeout`] after a minute.

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use k8s_openapi::api::core::v1::ConfigMap;
 use serde_json::Value as Json;
 
-pub use crate::status::{HistoryEntry, HistoryKind, HistoryResult};
+pub use crate::status::{HistoryEntry, HistoryKind, HistoryResult, UpgradePhase, UpgradeState};
 
 use super::error::ClusterError;
 use super::kinds::Kind;
@@ -283,6 +283,7 @@ mod tests {
                 backup_location: Some("s3://odoo-filestore/backups/acme-3.dump".into()),
                 result: HistoryResult::Succeeded,
                 detail: None,
+                upgrade: None,
             }],
             ..Default::default()
         };

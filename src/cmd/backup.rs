@@ -71,7 +71,9 @@ async fn backup_locked(
         Reporter::default(),
     );
     let revision = inst.record.revision;
-    let result = outcome(instance::backup::run(&runner, &mut w, &rc, revision, started).await);
+    let running = instance::maintenance::backend_running(&w);
+    let result =
+        outcome(instance::backup::run(&runner, &mut w, &rc, revision, started, running).await);
     let entry = HistoryEntry {
         time: started,
         kind: HistoryKind::Backup,
@@ -85,6 +87,7 @@ async fn backup_locked(
         },
         revision,
         detail: result.as_ref().err().map(first_line),
+        upgrade: None,
     };
     inst.append_history(entry, None).await?;
     let t = result?;

@@ -69,6 +69,7 @@ pub async fn of(
         cancel,
         keep_waiting: &keep_waiting,
         report: Reporter::quiet(),
+        leave_running: false,
     };
     Ok(instance::backups::list(&runner, &mut w, &rc, crate::time::now()).await?)
 }

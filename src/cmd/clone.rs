@@ -123,6 +123,7 @@ async fn clone_locked(
         cancel,
         keep_waiting: &keep_waiting,
         report: Reporter::quiet(),
+        leave_running: false,
     };
     let id = match &a.from {
         Some(from) => {
@@ -137,6 +138,7 @@ async fn clone_locked(
                 report,
                 ..src_runner
             };
+            let src_running = instance::maintenance::backend_running(&ws);
             let work = async {
                 let end = instance::backup::run_of(
                     &runner,
@@ -145,6 +147,7 @@ async fn clone_locked(
                     BackupKind::Clone,
                     src_rec.revision,
                     started,
+                    src_running,
                 )
                 .await;
                 backup::outcome(end).map_err(|e| e.with_note("nothing was created"))
@@ -219,6 +222,7 @@ async fn clone_locked(
         cancel,
         keep_waiting: &keep_waiting,
         report,
+        leave_running: false,
     };
     let spec = RestoreSpec {
         id: id.clone(),
@@ -251,6 +255,7 @@ async fn clone_locked(
             "clone of `{src}`{}",
             if a.no_neutralize { "" } else { ", neutralized" }
         )),
+        upgrade: None,
     };
     instance::record::append_history(&kube, new, &new_loaded, entry, None).await?;
     report.emit(
@@ -293,7 +298,7 @@ async fn expect_success(
                 run.lines[from..].join("\n  ")
             )))
         }
-        JobEnd::Cancelled => Err(Error::cancelled(format!(
+        JobEnd::Cancelled | JobEnd::LeftRunning(_) => Err(Error::cancelled(format!(
             "cancelled: Job/{} was deleted",
             job.name()
         ))),

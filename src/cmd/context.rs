@@ -116,8 +116,23 @@ impl Context {
             return false;
         }
         const WAIT: &str = "keep waiting";
-        const ABORT: &str = "abort: delete the Job and restore the backend";
+        const ABORT: &str = "abort: delete the Job";
         inquire::Select::new(&format!("Job/{job} is still running."), vec![WAIT, ABORT])
+            .prompt()
+            .map(|a| a == WAIT)
+            .unwrap_or(false)
+    }
+
+    /// After Ctrl-C during a Job that is never stopped midway (the upgrade's `-u`):
+    /// `true` to keep following it, `false` to leave it running (and without a terminal).
+    pub fn keep_following(&self, job: &str) -> bool {
+        if !self.interactive() {
+            return false;
+        }
+        const WAIT: &str = "keep following it";
+        const LEAVE: &str =
+            "stop following: the Job keeps running (`upgrade --resume` follows it again)";
+        inquire::Select::new(&format!("Job/{job} is still running."), vec![WAIT, LEAVE])
             .prompt()
             .map(|a| a == WAIT)
             .unwrap_or(false)

@@ -139,7 +139,7 @@ fn apply_exit(e: &ApplyError) -> Exit {
         ApplyError::Failed(_) | ApplyError::Timeout(_) => Exit::NotReady,
         ApplyError::Cancelled => Exit::Cancelled,
         ApplyError::Config(e) => values_exit(e),
-        ApplyError::Cluster(_) | ApplyError::Foreign(_) => Exit::Failure,
+        ApplyError::Cluster(_) | ApplyError::Foreign(_) | ApplyError::Refused(_) => Exit::Failure,
     }
 }
 

@@ -309,6 +309,7 @@ mod tests {
                 backup_location: None,
                 result,
                 detail: None,
+                upgrade: None,
             }),
             ..Default::default()
         }

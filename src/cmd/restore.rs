@@ -21,7 +21,6 @@ use crate::instance::apply::Rollout;
 use crate::instance::job::{JobEnd, JobRunner};
 use crate::instance::{self, Reporter, maintenance};
 use crate::plan::backups as plan;
-use crate::plan::upgrade::Strategy;
 use crate::render::ops_parts::{BackupKind, BackupTarget};
 use crate::render::restore::{
     RestoreSpec, RestoreStep, backup_source, restore_job, restore_step_job,
@@ -86,6 +85,7 @@ async fn restore_locked(
         cancel,
         keep_waiting: &keep_waiting,
         report: Reporter::quiet(),
+        leave_running: false,
     };
 
     // 1. Which backup, and whether it can come back: before anything changes.
@@ -146,6 +146,7 @@ async fn restore_locked(
                     .as_ref()
                     .map(|s| format!("safety backup {}", s.location()))
             }),
+            upgrade: None,
         };
         let rev = (revision != rec.revision).then_some(revision);
         instance::record::append_history(&kube, &name, &loaded, e, rev)
@@ -155,6 +156,7 @@ async fn restore_locked(
     let safety = if a.no_safety_backup {
         None
     } else {
+        let running = maintenance::backend_running(&w);
         let end = instance::backup::run_of(
             &runner,
             &mut w,
@@ -162,6 +164,7 @@ async fn restore_locked(
             BackupKind::PreRestore,
             rec.revision,
             started,
+            running,
         )
         .await;
         match backup::outcome(end) {
@@ -175,6 +178,7 @@ async fn restore_locked(
                     result: HistoryResult::Succeeded,
                     revision: rec.revision,
                     detail: Some("safety backup before a restore".into()),
+                    upgrade: None,
                 };
                 instance::record::append_history(&kube, &name, &loaded, entry, None).await?;
                 Some(t)
@@ -194,7 +198,15 @@ async fn restore_locked(
 
     // 3. The backend stopped.
     if let Err(e) = maintenance::enter(&kube, &rc, &mut w, deadline, report).await {
-        maintenance::leave(&kube, &rc, Strategy::Maintenance, report).await?;
+        maintenance::leave(
+            &kube,
+            &rc,
+            v.backend.replica_count,
+            &mut w,
+            deadline,
+            report,
+        )
+        .await?;
         return Err(e.into());
     }
 
@@ -216,7 +228,7 @@ async fn restore_locked(
                 "the restore failed: {reason}{}\nnext step: {next}",
                 tail(&r.lines)
             ))),
-            JobEnd::Cancelled => Some(Error::cancelled(format!(
+            JobEnd::Cancelled | JobEnd::LeftRunning(_) => Some(Error::cancelled(format!(
                 "cancelled: Job/{} was deleted",
                 job.name()
             ))),

@@ -21,15 +21,26 @@ pub enum BackupEnd {
 }
 
 /// Run the backup Job of the instance `ctx` renders, for record revision `revision`, at
-/// unix time `now` (which names the dump): a manual backup.
+/// unix time `now` (which names the dump): a manual backup. `backend_running`: the
+/// backend holds its filestore PVC, so the backup pod goes to the node of one of its pods.
 pub async fn run(
     runner: &JobRunner<'_>,
     watch: &mut InstanceWatch,
     ctx: &Ctx<'_>,
     revision: u64,
     now: i64,
+    backend_running: bool,
 ) -> Result<BackupEnd, Error> {
-    run_of(runner, watch, ctx, BackupKind::Manual, revision, now).await
+    run_of(
+        runner,
+        watch,
+        ctx,
+        BackupKind::Manual,
+        revision,
+        now,
+        backend_running,
+    )
+    .await
 }
 
 /// The same for a backup taken for `kind` (its manifest says so).
@@ -40,8 +51,16 @@ pub async fn run_of(
     kind: BackupKind,
     revision: u64,
     now: i64,
+    backend_running: bool,
 ) -> Result<BackupEnd, Error> {
-    let b = backup_job_of(ctx, kind, revision, now);
+    let mut b = backup_job_of(ctx, kind, revision, now);
+    if backend_running && ctx.d.filestore_pvc {
+        runner.report.step(&format!(
+            "the filestore is on the ReadWriteOnce PVC {} that the running backend holds: the backup pod runs on the node of a backend pod, where the volume is attached",
+            crate::render::ops_parts::filestore_pvc_name(ctx)
+        ));
+        b = b.beside_backend(ctx);
+    }
     let kube = runner.kube;
     if let Some(pvc) = &b.pvc {
         let kind = Kind::by_name(pvc.kind()).expect("known");
@@ -70,7 +89,7 @@ pub async fn run_of(
         JobEnd::Failed { reason, next } => {
             BackupEnd::Failed(plan::backup::failure_message(&reason, &run.lines, &next))
         }
-        JobEnd::Cancelled => BackupEnd::Cancelled {
+        JobEnd::Cancelled | JobEnd::LeftRunning(_) => BackupEnd::Cancelled {
             job: b.job.name().to_string(),
         },
     })

@@ -58,7 +58,7 @@ pub async fn list(
                 }
             )))
         }
-        JobEnd::Cancelled => Err(Error::Cancelled(format!(
+        JobEnd::Cancelled | JobEnd::LeftRunning(_) => Err(Error::Cancelled(format!(
             "cancelled: Job/{} was deleted",
             job.name()
         ))),

@@ -1,6 +1,9 @@
 //! Running one Job of an instance (backup, upgrade): create it (replacing a finished one
-//! of the same name), follow the log of every container as it starts, and wait for it to
-//! complete, fail, hit a terminal pod failure, time out, or be cancelled.
+//! of the same name, by its uid), follow the log of every container as it starts, and
+//! wait for it to complete, fail, hit a terminal pod failure, time out, or be cancelled.
+//! A Job that has not finished is never deleted by name: one of the same identity is
+//! followed as it is, another one stops the run; a Job the runner may not stop
+//! (`leave_running`, the upgrade's `-u`) is left running on a timeout or Ctrl-C.
 
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
@@ -30,6 +33,18 @@ pub enum JobEnd {
     },
     /// Ctrl-C, and the user chose to abort: the Job was deleted.
     Cancelled,
+    /// No longer followed (the deadline, or Ctrl-C and the user chose to leave), and left
+    /// running ([`JobRunner::leave_running`]): why.
+    LeftRunning(String),
+}
+
+/// A Job created, or found and followed as it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Started {
+    pub name: String,
+    pub uid: String,
+    /// It was there already (same identity) and is followed instead of created.
+    pub adopted: bool,
 }
 
 /// A finished run: how it ended and every log line seen.
@@ -51,6 +66,9 @@ pub struct JobRunner<'a> {
     /// Asked after Ctrl-C with the Job's name: `true` keeps waiting, `false` aborts.
     pub keep_waiting: &'a dyn Fn(&str) -> bool,
     pub report: Reporter,
+    /// Never delete the Job before it ends: on the deadline or Ctrl-C it is left running
+    /// ([`JobEnd::LeftRunning`]).
+    pub leave_running: bool,
 }
 
 fn kind_of(o: &Object) -> &'static Kind {
@@ -69,6 +87,14 @@ fn owned_by(pod: &Pod, job: &str) -> bool {
             .as_ref()
             .and_then(|l| l.get("job-name"))
             .is_some_and(|n| n == job)
+}
+
+fn finished(job: &serde_json::Value) -> bool {
+    job["status"]["conditions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|c| (c["type"] == "Complete" || c["type"] == "Failed") && c["status"] == "True")
 }
 
 /// The reason and message of a Job's true condition `kind`.
@@ -141,18 +167,57 @@ fn started(pod: &Pod, name: &str) -> bool {
 }
 
 impl JobRunner<'_> {
-    /// Create `job` (replacing a finished one of the same name), stream its log, and wait
-    /// for its end. `watch` watches the instance.
+    /// Create `job` and follow it to its end. `watch` watches the instance.
     pub async fn run(&self, watch: &mut InstanceWatch, job: &Object) -> Result<JobRun, Error> {
+        let started = self.start(job, false).await?;
+        self.follow(watch, &started.name, &started.uid).await
+    }
+
+    /// Create `job`. A Job of that name already there is, when finished, deleted by its
+    /// uid and created again — unless `reuse` and it has the same identity, then it is
+    /// taken as it is (its end is this run's); when still running, it is followed if it
+    /// has the same identity, and refused otherwise (never deleted midway).
+    pub async fn start(&self, job: &Object, reuse: bool) -> Result<Started, Error> {
+        let mut job = job.clone();
+        crate::plan::apply::annotate(&mut job);
+        let hash = job
+            .metadata()
+            .annotations
+            .as_ref()
+            .and_then(|a| a.get(crate::plan::apply::SPEC_HASH))
+            .cloned()
+            .unwrap_or_default();
         let name = job.name().to_string();
-        let label = self.component.label();
-        let kind = kind_of(job);
-        if self.kube.get(kind, &name).await?.is_some() {
+        let kind = kind_of(&job);
+        if let Some(existing) = self.kube.get(kind, &name).await? {
+            let uid = existing["metadata"]["uid"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            let same = existing["metadata"]["annotations"][crate::plan::apply::SPEC_HASH].as_str()
+                == Some(hash.as_str());
+            let done = finished(&existing);
+            if same && (!done || reuse) {
+                self.report.step(&format!(
+                    "Job/{name} is there from an earlier run: following it"
+                ));
+                return Ok(Started {
+                    name,
+                    uid,
+                    adopted: true,
+                });
+            }
+            if !done {
+                return Err(Error::Unavailable(format!(
+                    "Job/{name} is still running from an earlier run, with another specification; odoo-tui never deletes a Job before it ends — wait for it (kubectl -n {} wait --for=condition=complete job/{name}), then run again",
+                    self.kube.namespace
+                )));
+            }
             self.report.step(&format!(
-                "Job/{name} exists from an earlier run: replacing it"
+                "Job/{name} exists from an earlier run and has ended: replacing it"
             ));
             self.kube
-                .delete_and_wait(kind, &name, false, &CancellationToken::new())
+                .delete_uid_and_wait(kind, &name, &uid, &CancellationToken::new())
                 .await?;
         }
         let created = self
@@ -164,7 +229,34 @@ impl JobRunner<'_> {
             .unwrap_or_default()
             .to_string();
         self.report.step(&format!("Job/{name} created"));
+        Ok(Started {
+            name,
+            uid,
+            adopted: false,
+        })
+    }
 
+    /// Stop following: the Job is deleted by its uid, or left running.
+    async fn give_up(&self, name: &str, uid: &str, why: String, deleted: JobEnd) -> JobEnd {
+        if self.leave_running {
+            return JobEnd::LeftRunning(why);
+        }
+        let kind = Kind::by_name("Job").expect("known");
+        let _ = self.kube.delete_uid(kind, name, uid).await;
+        deleted
+    }
+
+    /// Follow the Job `name` of uid `uid`: stream its containers' logs, and wait for its
+    /// end (see [`JobEnd`]).
+    pub async fn follow(
+        &self,
+        watch: &mut InstanceWatch,
+        name: &str,
+        uid: &str,
+    ) -> Result<JobRun, Error> {
+        let name = name.to_string();
+        let uid = uid.to_string();
+        let label = self.component.label();
         let (tx, mut rx) = mpsc::unbounded_channel::<String>();
         let mut followed: BTreeSet<(String, String)> = BTreeSet::new();
         let mut followers = Vec::new();
@@ -235,9 +327,13 @@ impl JobRunner<'_> {
                     };
                 }
                 // Terminal pod failures (image pull, config errors, an attempt whose
-                // cause retrying cannot fix) never heal by waiting.
+                // cause retrying cannot fix) never heal by waiting. The Job is deleted by
+                // its uid, unless it may not be stopped (a next attempt may be running -u).
                 if let Some(f) = failure.filter(|f| f.terminal) {
-                    let _ = self.kube.delete(kind, &name, false).await;
+                    if !self.leave_running {
+                        let kind = Kind::by_name("Job").expect("known");
+                        let _ = self.kube.delete_uid(kind, &name, &uid).await;
+                    }
                     break JobEnd::Failed {
                         reason: format!(
                             "{}: {} on {} — {}{}",
@@ -252,11 +348,13 @@ impl JobRunner<'_> {
                 }
             }
             let Some(left) = self.deadline.checked_duration_since(Instant::now()) else {
-                let _ = self.kube.delete(kind, &name, false).await;
-                break JobEnd::Failed {
+                let failed = JobEnd::Failed {
                     reason: format!("timed out waiting for Job/{name} (it was deleted)"),
                     next: "raise --timeout, or look at the log lines above".into(),
                 };
+                break self
+                    .give_up(&name, &uid, "--timeout passed".into(), failed)
+                    .await;
             };
             tokio::select! {
                 _ = self.cancel.cancelled(), if !ignore_cancel => {
@@ -265,9 +363,12 @@ impl JobRunner<'_> {
                         ignore_cancel = true;
                         self.report.step(&format!("still waiting for Job/{name} (Ctrl-C again stops odoo-tui at once)"));
                     } else {
-                        self.report.step(&format!("aborting: deleting Job/{name}"));
-                        let _ = self.kube.delete(kind, &name, false).await;
-                        break JobEnd::Cancelled;
+                        if !self.leave_running {
+                            self.report.step(&format!("aborting: deleting Job/{name}"));
+                        }
+                        break self
+                            .give_up(&name, &uid, "cancelled".into(), JobEnd::Cancelled)
+                            .await;
                     }
                 }
                 Some(l) = rx.recv() => on_line(l, &mut lines),

@@ -80,6 +80,7 @@ impl Instance {
             cancel,
             keep_waiting,
             report,
+            leave_running: false,
         }
     }
 

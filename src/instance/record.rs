@@ -84,3 +84,35 @@ pub async fn history_section(kube: &Kube, release: &str) -> Vec<String> {
     out.extend(crate::plan::history::history_section(&rec.history));
     out
 }
+
+/// Write `entry` over the history entry of the same kind that started at the same time
+/// (an open upgrade as it moves on), or append it; `revision` raises the record's.
+/// Nothing happens when the instance has no record.
+pub async fn put_entry(
+    kube: &Kube,
+    release: &str,
+    loaded: &Loaded,
+    entry: HistoryEntry,
+    revision: Option<u64>,
+) -> Result<(), Error> {
+    record::update(kube, release, loaded, |rec, existed| {
+        if !existed {
+            return false;
+        }
+        match rec
+            .history
+            .iter_mut()
+            .rev()
+            .find(|e| e.kind == entry.kind && e.time == entry.time)
+        {
+            Some(slot) => *slot = entry.clone(),
+            None => rec.history.push(entry.clone()),
+        }
+        if let Some(r) = revision {
+            rec.revision = rec.revision.max(r);
+        }
+        true
+    })
+    .await?;
+    Ok(())
+}

@@ -19,9 +19,11 @@ pub fn history_lines(history: &[HistoryEntry], max: usize) -> Vec<String> {
         })
         .take(max)
         .map(|e| {
+            let open = e.result == HistoryResult::Running && e.upgrade.is_some();
             let result = match e.result {
                 HistoryResult::Succeeded => "succeeded",
                 HistoryResult::Failed => "FAILED",
+                HistoryResult::Running if open => "OPEN",
                 HistoryResult::Running => "running",
             };
             let mut s = format!(
@@ -42,6 +44,12 @@ pub fn history_lines(history: &[HistoryEntry], max: usize) -> Vec<String> {
             }
             if let Some(d) = &e.detail {
                 s.push_str(&format!("  ({d})"));
+            }
+            if let Some(u) = e.upgrade.as_ref().filter(|_| open) {
+                s.push_str(&format!(
+                    "  — {}: `odoo-tui upgrade --resume` or `--abort`",
+                    u.phase.describe()
+                ));
             }
             s
         })
@@ -125,6 +133,7 @@ mod tests {
             result: HistoryResult::Succeeded,
             revision: 1,
             detail: Some(detail.into()),
+            upgrade: None,
         };
         assert_eq!(
             neutralized_line(&[e("clone of `acme`, neutralized")]).unwrap(),
@@ -156,6 +165,7 @@ mod tests {
             result,
             revision: 2,
             detail: None,
+            upgrade: None,
         };
         let h = vec![
             entry(now - 3 * 86_400, HistoryResult::Succeeded),
@@ -198,6 +208,7 @@ mod tests {
             result,
             revision: 2,
             detail: None,
+            upgrade: None,
         };
         let h = vec![
             e(0, HistoryKind::Install, HistoryResult::Succeeded),
@@ -217,5 +228,38 @@ mod tests {
         assert_eq!(section[0], "history (upgrades and backups, newest first):");
         assert_eq!(section.len(), 3);
         assert!(history_section(&h[..1]).is_empty());
+    }
+
+    #[test]
+    fn an_open_upgrade_says_where_it_stands_and_the_ways_out() {
+        let open = HistoryEntry {
+            time: 0,
+            kind: HistoryKind::Upgrade,
+            modules: vec!["sale".into()],
+            image: Some("odoo:2".into()),
+            backup_location: None,
+            result: HistoryResult::Running,
+            revision: 2,
+            detail: None,
+            upgrade: Some(crate::status::UpgradeState {
+                phase: crate::status::UpgradePhase::RolloutFailed,
+                strategy: "maintenance".into(),
+                previous_image: "odoo:1".into(),
+                previous_replicas: 1,
+                backup: false,
+                job: None,
+                job_uid: None,
+            }),
+        };
+        let line = &history_lines(&[open], 5)[0];
+        assert!(line.contains("OPEN"), "{line}");
+        assert!(
+            line.contains("the rollout on the new image failed"),
+            "{line}"
+        );
+        assert!(
+            line.contains("--resume") && line.contains("--abort"),
+            "{line}"
+        );
     }
 }

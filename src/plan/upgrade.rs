@@ -4,6 +4,7 @@
 //! (`render::ops_parts::upgrade_job`).
 
 use crate::render::ops_parts::UpgradeModules;
+use crate::status::{HistoryEntry, HistoryKind, HistoryResult, UpgradePhase, UpgradeState};
 use crate::values::{self, Derived, Image, Values};
 
 /// How many log lines a failure shows.
@@ -225,27 +226,197 @@ pub fn with_log_tail(what: String, lines: &[String]) -> String {
     message
 }
 
-/// The message of a failed upgrade Job: the reason, the log tail, where the backend
-/// stays, the next step, and how to restore the backup (or that none was taken).
+/// What `upgrade` was asked to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// A new upgrade.
+    Start,
+    /// `--resume`: carry the open upgrade on from where it stopped.
+    Resume,
+    /// `--abort`: put the previous image and replicas back and close it.
+    Abort,
+}
+
+/// `--resume` / `--abort` (each excludes the other and the flags of a new upgrade); a
+/// usage error's message otherwise.
+pub fn mode(resume: bool, abort: bool, start_flags: &[&str]) -> Result<Mode, String> {
+    match (resume, abort) {
+        (true, true) => Err("--resume and --abort exclude each other: give one".into()),
+        (false, false) => Ok(Mode::Start),
+        (resume, _) => {
+            let flag = if resume { "--resume" } else { "--abort" };
+            if let Some(f) = start_flags.first() {
+                return Err(format!(
+                    "{flag} carries on the open upgrade as it was started: {f} belongs to a new upgrade — leave it out"
+                ));
+            }
+            Ok(if resume { Mode::Resume } else { Mode::Abort })
+        }
+    }
+}
+
+/// The open upgrade of a history (result `running`): its index, if any.
+pub fn open_upgrade(history: &[HistoryEntry]) -> Option<usize> {
+    history.iter().rposition(|e| {
+        e.kind == HistoryKind::Upgrade && e.result == HistoryResult::Running && e.upgrade.is_some()
+    })
+}
+
+impl UpgradePhase {
+    /// As people read it.
+    pub fn describe(self) -> &'static str {
+        match self {
+            UpgradePhase::Started => "started (backup and stopping the backend; nothing migrated)",
+            UpgradePhase::Migrating => "the upgrade Job is migrating the database",
+            UpgradePhase::JobFailed => {
+                "the upgrade Job failed (the database may be partly migrated)"
+            }
+            UpgradePhase::Migrated => "the database is migrated; the backend is not rolled out yet",
+            UpgradePhase::RolloutFailed => {
+                "the database is migrated; the rollout on the new image failed"
+            }
+        }
+    }
+
+    /// Whether the database may already be (partly) migrated.
+    pub fn touched_database(self) -> bool {
+        self >= UpgradePhase::Migrating
+    }
+}
+
+/// Why `new` or a new `upgrade` refuses while an upgrade is open, with the ways out.
+pub fn open_refusal(command: &str, release: &str, e: &HistoryEntry) -> String {
+    let Some(u) = &e.upgrade else {
+        return String::new();
+    };
+    let image = e.image.as_deref().unwrap_or("?");
+    let mut m = format!(
+        "an upgrade of `{release}` to {image} is open ({}), started {}: `odoo-tui {command}` would act on an instance in the middle of it",
+        u.phase.describe(),
+        crate::time::rfc3339(e.time)
+    );
+    if command.starts_with("new") && u.phase.touched_database() {
+        m.push_str(&format!(
+            " (it would put {} back onto a database the upgrade has migrated)",
+            u.previous_image
+        ));
+    }
+    m.push_str(&format!(
+        " — finish it with `odoo-tui upgrade {release} --resume`, or give it up with `odoo-tui upgrade {release} --abort` (the previous image {} with {} replica(s))",
+        u.previous_image, u.previous_replicas
+    ));
+    m
+}
+
+/// Whether the upgrade's backup runs after the backend is stopped: a filestore on the
+/// backend's ReadWriteOnce PVC is free then (the backup pod mounts it), and the backup
+/// is exactly the state `-u` starts from. With S3 the backend serves during the backup.
+pub fn backup_after_stop(strategy: Strategy, filestore_pvc: bool) -> bool {
+    strategy == Strategy::Maintenance && filestore_pvc
+}
+
+/// The ways out an open upgrade leaves, one per line.
+fn ways_out(release: &str, u: &UpgradeState, restore: Option<&[String]>, retry: &str) -> String {
+    let mut m = format!("\nways out:\n  - {retry}: `odoo-tui upgrade {release} --resume`");
+    match restore {
+        Some(h) => {
+            m.push_str(&format!(
+                "\n  - or restore the pre-upgrade backup, then put the previous image {} back with `odoo-tui upgrade {release} --abort`:",
+                u.previous_image
+            ));
+            for l in h {
+                m.push_str("\n      ");
+                m.push_str(l);
+            }
+        }
+        None => m.push_str(&format!(
+            "\n  - or put the previous image {} back with `odoo-tui upgrade {release} --abort` (no backup was taken: --no-backup)",
+            u.previous_image
+        )),
+    }
+    m
+}
+
+/// The message of a failed upgrade Job: the reason, the log tail, why the backend stays
+/// stopped (the database may be partly migrated), the next step, and the ways out.
 pub fn failure_message(
+    release: &str,
     reason: &str,
     lines: &[String],
-    current_image: &str,
     next: &str,
+    u: &UpgradeState,
     restore: Option<&[String]>,
 ) -> String {
     let mut message = with_log_tail(format!("the upgrade failed: {reason}"), lines);
-    message.push_str(&format!(
-        "\nthe backend stays on {current_image} with its replicas; next step: {next}"
+    if Strategy::from_label(&u.strategy) == Strategy::Online {
+        message.push_str(&format!(
+            "\nthe database may be partly migrated; the backend kept serving on {} (online)",
+            u.previous_image
+        ));
+    } else {
+        message.push_str(
+            "\nthe database may be partly migrated: the backend stays stopped (nothing runs the previous image on it)",
+        );
+    }
+    message.push_str(&format!("\nnext step: {next}"));
+    message.push_str(&ways_out(
+        release,
+        u,
+        restore,
+        "fix the cause, then run the upgrade Job again",
     ));
+    message
+}
+
+/// The message of a rollout that failed after a successful migration: odoo-tui does not
+/// put the previous image back on the migrated database by itself.
+pub fn rollout_failure_message(
+    release: &str,
+    image: &str,
+    error: &str,
+    u: &UpgradeState,
+    restore: Option<&[String]>,
+) -> String {
+    let mut m = format!(
+        "the modules were upgraded with {image}, but the backend did not become ready on it: {error}\nthe database is migrated: odoo-tui does not put {} back on it by itself; the backend stays stopped",
+        u.previous_image
+    );
+    m.push_str(&ways_out(
+        release,
+        u,
+        restore,
+        "fix the cause, then retry the rollout",
+    ));
+    m
+}
+
+/// The message when odoo-tui stops following an upgrade Job that keeps running (the
+/// deadline of `--timeout`, or the user leaving): the Job is never stopped midway.
+pub fn still_running_message(release: &str, job: &str, why: &str) -> String {
+    format!(
+        "{why}: Job/{job} keeps running in the cluster (odoo-tui never stops `-u` midway) — `odoo-tui upgrade {release} --resume` follows it and finishes the upgrade"
+    )
+}
+
+/// What `--abort` says before putting the previous image back on a database the upgrade
+/// may have migrated.
+pub fn abort_warning(u: &UpgradeState, image: &str, restore: Option<&[String]>) -> String {
+    let mut m = format!(
+        "the database may already be migrated by {image} ({}): {} may fail on it or write data the new schema does not expect",
+        u.phase.describe(),
+        u.previous_image
+    );
     match restore {
         Some(h) => {
-            message.push('\n');
-            message.push_str(&h.join("\n"));
+            m.push_str("; restore the pre-upgrade backup first:");
+            for l in h {
+                m.push_str("\n  ");
+                m.push_str(l);
+            }
         }
-        None => message.push_str("\nno backup was taken (--no-backup)"),
+        None => m.push_str(" (no backup was taken: --no-backup)"),
     }
-    message
+    m
 }
 
 #[cfg(test)]
@@ -379,21 +550,111 @@ mod tests {
         assert_eq!(module_progress("loading 45 modules..."), None);
     }
 
+    fn state(phase: UpgradePhase, strategy: Strategy) -> UpgradeState {
+        UpgradeState {
+            phase,
+            strategy: strategy.label().into(),
+            previous_image: "odoo:1".into(),
+            previous_replicas: 2,
+            backup: true,
+            job: None,
+            job_uid: None,
+        }
+    }
+
     #[test]
-    fn a_failure_shows_the_tail_and_the_way_back() {
+    fn a_failure_shows_the_tail_keeps_the_backend_stopped_and_names_the_ways_out() {
         let lines: Vec<String> = (1..=30).map(|i| format!("line {i}")).collect();
+        let u = state(UpgradePhase::JobFailed, Strategy::Maintenance);
         let m = failure_message(
+            "acme",
             "Job/x failed: BackoffLimitExceeded — ",
             &lines,
-            "odoo:1",
             "read the log lines above for the cause",
+            &u,
             None,
         );
         assert!(!m.contains("line 10\n") && m.contains("line 11") && m.contains("line 30"));
-        assert!(m.contains("the backend stays on odoo:1 with its replicas"));
-        assert!(m.ends_with("no backup was taken (--no-backup)"), "{m}");
+        assert!(m.contains("the backend stays stopped"), "{m}");
+        assert!(m.contains("odoo-tui upgrade acme --resume"), "{m}");
+        assert!(m.contains("odoo-tui upgrade acme --abort"), "{m}");
+        assert!(m.contains("no backup was taken"), "{m}");
         let hint = vec!["to restore: ...".to_string()];
-        let m = failure_message("r", &[], "odoo:1", "n", Some(&hint));
-        assert!(!m.contains("last log lines") && m.ends_with("to restore: ..."));
+        let m = failure_message("acme", "r", &[], "n", &u, Some(&hint));
+        assert!(
+            !m.contains("last log lines") && m.contains("to restore: ..."),
+            "{m}"
+        );
+        let online = state(UpgradePhase::JobFailed, Strategy::Online);
+        let m = failure_message("acme", "r", &[], "n", &online, None);
+        assert!(m.contains("kept serving on odoo:1"), "{m}");
+    }
+
+    #[test]
+    fn a_failed_rollout_never_puts_the_old_image_back_by_itself() {
+        let u = state(UpgradePhase::RolloutFailed, Strategy::Maintenance);
+        let hint = vec!["pg_restore ...".to_string()];
+        let m = rollout_failure_message("acme", "odoo:2", "timed out", &u, Some(&hint));
+        assert!(
+            m.contains("does not put odoo:1 back on it by itself"),
+            "{m}"
+        );
+        assert!(
+            m.contains("retry the rollout: `odoo-tui upgrade acme --resume`"),
+            "{m}"
+        );
+        assert!(m.contains("restore the pre-upgrade backup, then put the previous image odoo:1 back with `odoo-tui upgrade acme --abort`"), "{m}");
+        assert!(m.contains("pg_restore ..."), "{m}");
+    }
+
+    #[test]
+    fn resume_and_abort_exclude_each_other_and_a_new_upgrades_flags() {
+        assert_eq!(mode(false, false, &["--all"]), Ok(Mode::Start));
+        assert_eq!(mode(true, false, &[]), Ok(Mode::Resume));
+        assert_eq!(mode(false, true, &[]), Ok(Mode::Abort));
+        assert!(mode(true, true, &[]).is_err());
+        let e = mode(true, false, &["--image-tag"]).unwrap_err();
+        assert!(e.contains("--resume") && e.contains("--image-tag"), "{e}");
+    }
+
+    #[test]
+    fn an_open_upgrade_is_found_and_refuses_new_with_the_ways_out() {
+        let entry = |result, upgrade: Option<UpgradeState>| HistoryEntry {
+            time: 0,
+            kind: HistoryKind::Upgrade,
+            modules: vec!["sale".into()],
+            image: Some("odoo:2".into()),
+            backup_location: None,
+            result,
+            revision: 2,
+            detail: None,
+            upgrade,
+        };
+        let u = state(UpgradePhase::Migrated, Strategy::Maintenance);
+        let closed = entry(HistoryResult::Failed, Some(u.clone()));
+        let open = entry(HistoryResult::Running, Some(u.clone()));
+        assert_eq!(open_upgrade(std::slice::from_ref(&closed)), None);
+        assert_eq!(open_upgrade(&[closed.clone(), open.clone()]), Some(1));
+        let m = open_refusal("new acme", "acme", &open);
+        assert!(
+            m.contains("would put odoo:1 back onto a database the upgrade has migrated"),
+            "{m}"
+        );
+        assert!(m.contains("--resume") && m.contains("--abort"), "{m}");
+        assert!(m.contains("2 replica(s)"), "{m}");
+        let started = entry(
+            HistoryResult::Running,
+            Some(state(UpgradePhase::Started, Strategy::Maintenance)),
+        );
+        assert!(!open_refusal("new acme", "acme", &started).contains("has migrated"));
+        assert!(!UpgradePhase::Started.touched_database());
+        assert!(UpgradePhase::JobFailed.touched_database());
+    }
+
+    #[test]
+    fn the_backup_waits_for_the_stopped_backend_when_the_filestore_is_on_its_pvc() {
+        assert!(backup_after_stop(Strategy::Maintenance, true));
+        assert!(!backup_after_stop(Strategy::Maintenance, false));
+        assert!(!backup_after_stop(Strategy::Online, true));
     }
 }

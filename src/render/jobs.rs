@@ -566,6 +566,22 @@ impl BackupTarget {
             BackupTarget::Pvc { claim, file } => format!("pvc:{claim}/{file}"),
         }
     }
+
+    /// The target a [`BackupTarget::location`] names.
+    pub fn from_location(location: &str) -> Option<BackupTarget> {
+        if let Some(rest) = location.strip_prefix("s3://") {
+            let (bucket, key) = rest.split_once('/')?;
+            return Some(BackupTarget::S3 {
+                bucket: bucket.to_string(),
+                key: key.to_string(),
+            });
+        }
+        let (claim, file) = location.strip_prefix("pvc:")?.split_once('/')?;
+        Some(BackupTarget::Pvc {
+            claim: claim.to_string(),
+            file: file.to_string(),
+        })
+    }
 }
 
 /// A rendered backup: the Job, the PVC it needs (without S3), and where the dump goes.
@@ -575,6 +591,21 @@ pub struct BackupJob {
     pub pvc: Option<Object>,
     pub file: String,
     pub target: BackupTarget,
+}
+
+impl BackupJob {
+    /// The backup of a running backend: with the filestore on the backend's
+    /// ReadWriteOnce PVC, the backup pod (which mounts it) runs on the node of a backend
+    /// pod, where the volume is attached. Nothing changes without a filestore PVC.
+    pub fn beside_backend(mut self, ctx: &Ctx<'_>) -> BackupJob {
+        if ctx.d.filestore_pvc
+            && let Object::Job(j) = &mut self.job
+            && let Some(spec) = j.spec.as_mut().and_then(|s| s.template.spec.as_mut())
+        {
+            backend::beside_backend(ctx, spec);
+        }
+        self
+    }
 }
 
 /// Name of the PVC holding dumps when the instance has no S3.
@@ -867,6 +898,23 @@ mod upgrade_tests {
     }
 
     #[test]
+    fn a_backup_location_names_its_target_again() {
+        for t in [
+            BackupTarget::S3 {
+                bucket: "b".into(),
+                key: "backups/acme-odoo-1-2611272305.dump".into(),
+            },
+            BackupTarget::Pvc {
+                claim: "acme-odoo-backups".into(),
+                file: "acme-odoo-1-2611272305.dump".into(),
+            },
+        ] {
+            assert_eq!(BackupTarget::from_location(&t.location()), Some(t));
+        }
+        assert_eq!(BackupTarget::from_location("ftp://x"), None);
+    }
+
+    #[test]
     fn stamps_are_utc_minutes() {
         assert_eq!(backup_stamp(1_795_820_700), "2611272305");
         assert_eq!(backup_stamp(0), "7001010000");
@@ -948,6 +996,25 @@ mod upgrade_tests {
                 .claim_name,
             "acme-odoo-backups"
         );
+    }
+
+    #[test]
+    fn a_backup_of_a_running_backend_runs_beside_it_when_it_mounts_the_filestore_pvc() {
+        let affinity = |sets: &[&str]| {
+            with(sets, |ctx| {
+                let b = backup_job(ctx, 1, 1_795_820_700).beside_backend(ctx);
+                pod(&b.job).affinity.clone()
+            })
+        };
+        let a = affinity(&["minio.enabled=false"]).unwrap();
+        let term = &a
+            .pod_affinity
+            .unwrap()
+            .required_during_scheduling_ignored_during_execution
+            .unwrap()[0];
+        assert_eq!(term.topology_key, "kubernetes.io/hostname");
+        // With S3 the backup pod mounts no filestore: it may run anywhere.
+        assert!(affinity(&[]).is_none());
     }
 
     #[test]

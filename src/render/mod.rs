@@ -24,6 +24,7 @@ pub use secrets::{needed_credentials, odoo_conf, session_uri};
 /// The pieces `upgrade` and `backup` use (docs/ARCHITECTURE.md, "Upgrade and backup").
 pub mod ops_parts {
     pub use super::backend::deployment_name as backend_deployment_name;
+    pub use super::backend::pvc_name as filestore_pvc_name;
     pub use super::backup::{BackupKind, backup_job, backup_job_of};
     pub use super::jobs::{
         BackupJob, BackupTarget, UpgradeModules, UpgradeSpec, backup_stamp, backups_pvc_name,

@@ -27,7 +27,7 @@ pub use events::{
 };
 pub use model::{
     Attempt, Component, ComponentKind, ComponentStatus, Failure, HistoryEntry, HistoryKind,
-    HistoryResult, InstanceStatus, Overall, Phase, PodInfo, Reason,
+    HistoryResult, InstanceStatus, Overall, Phase, PodInfo, Reason, UpgradePhase, UpgradeState,
 };
 pub use next_step::missing_secret_ref;
 pub use objects::job_condition;

@@ -411,4 +411,43 @@ pub struct HistoryEntry {
     /// Why it failed, when it did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
+    /// An upgrade's state: what `upgrade --resume` and `--abort` need while it is open
+    /// (result `running`), and where it stopped once closed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upgrade: Option<UpgradeState>,
+}
+
+/// Where an upgrade stands (see docs/ARCHITECTURE.md, "Upgrades").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpgradeState {
+    pub phase: UpgradePhase,
+    /// `maintenance` (the backend stopped) or `online`.
+    pub strategy: String,
+    /// The backend image before the upgrade: what `--abort` puts back.
+    pub previous_image: String,
+    /// The backend's replicas before the upgrade: what `--abort` restores.
+    pub previous_replicas: i32,
+    /// A backup is taken first (no `--no-backup`).
+    pub backup: bool,
+    /// The upgrade Job, once created, and its uid.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job_uid: Option<String>,
+}
+
+/// The steps of an upgrade, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum UpgradePhase {
+    /// Backup and stopping the backend; nothing is migrated yet.
+    Started,
+    /// The upgrade Job runs (or ran): the database is being migrated.
+    Migrating,
+    /// The upgrade Job failed: the database may be partly migrated.
+    JobFailed,
+    /// The upgrade Job succeeded: the database is migrated; the rollout comes next.
+    Migrated,
+    /// The rollout on the new image failed after a successful migration.
+    RolloutFailed,
 }

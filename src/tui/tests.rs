@@ -34,6 +34,7 @@ fn history() -> Vec<HistoryEntry> {
             result: HistoryResult::Succeeded,
             revision: 0,
             detail: None,
+            upgrade: None,
         },
         HistoryEntry {
             time: NOW - 86_400 * 2,
@@ -44,6 +45,7 @@ fn history() -> Vec<HistoryEntry> {
             result: HistoryResult::Succeeded,
             revision: 0,
             detail: None,
+            upgrade: None,
         },
         HistoryEntry {
             time: NOW - 86_400 * 2 + 120,
@@ -54,6 +56,7 @@ fn history() -> Vec<HistoryEntry> {
             result: HistoryResult::Succeeded,
             revision: 0,
             detail: None,
+            upgrade: None,
         },
     ]
 }
