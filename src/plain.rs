@@ -37,6 +37,15 @@ fn changed<'a>(
         .collect()
 }
 
+/// The notes of `next` that `prev` did not have (a list newly forbidden).
+fn new_notes<'a>(
+    prev: Option<&InstanceStatus>,
+    next: &'a InstanceStatus,
+) -> impl Iterator<Item = &'a String> {
+    let before: Vec<String> = prev.map(|p| p.notes.clone()).unwrap_or_default();
+    next.notes.iter().filter(move |n| !before.contains(n))
+}
+
 fn overall_changed(prev: Option<&InstanceStatus>, next: &InstanceStatus) -> bool {
     prev.is_none_or(|p| p.overall.label() != next.overall.label())
 }
@@ -92,6 +101,7 @@ pub fn changes(prev: Option<&InstanceStatus>, next: &InstanceStatus) -> Vec<Stri
         .into_iter()
         .flat_map(|c| std::iter::once(component_line(c)).chain(tail_lines(c)))
         .collect();
+    lines.extend(new_notes(prev, next).map(|n| format!("note: {n}")));
     if overall_changed(prev, next) {
         lines.push(format!(
             "instance {}: {}",
@@ -141,6 +151,7 @@ pub fn json_changes(prev: Option<&InstanceStatus>, next: &InstanceStatus) -> Vec
         .into_iter()
         .map(component_json)
         .collect();
+    values.extend(new_notes(prev, next).map(|n| json!({ "note": n })));
     if overall_changed(prev, next) {
         let mut v =
             json!({ "instance": next.instance, "state": next.overall.label().to_lowercase() });

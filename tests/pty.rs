@@ -660,6 +660,41 @@ fn new_in_a_terminal_follows_a_pods_log_on_enter() {
 
 /// `status --plain -o json` on a terminal prints JSON lines, as it does in a pipe.
 #[test]
+fn the_dashboard_says_what_it_may_not_list_instead_of_waiting() {
+    let (server, dir) = server(Scenario::default());
+    install(
+        dir.path(),
+        &["new", "acme", "--preset", "local-dev", "--yes"],
+    );
+    for verb in ["list", "watch"] {
+        server.faults().forbid(verb, "pods");
+        server.faults().forbid(verb, "events");
+    }
+    let mut s = Screen::spawn(dir.path(), &["status", "acme"], 150, 50);
+    s.wait_for("State: READY", 20);
+    s.wait_for("listing pods is forbidden (403)", 20);
+    s.keys("e");
+    s.wait_for("Events (forbidden)", 20);
+    s.wait_for("listing events is forbidden (403)", 20);
+    s.keys("q");
+    assert_eq!(s.exit_code(20), 0);
+
+    // The lines of `status --plain` too.
+    let mut s = Screen::spawn(dir.path(), &["status", "acme", "--plain"], 200, 30);
+    s.wait_for("instance acme: READY", 20);
+    let t = s.wait_for("note: listing pods is forbidden (403)", 20);
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(
+        s.text().matches("note: listing pods").count(),
+        t.matches("note: listing pods").count(),
+        "said once, not again at every retry:\n{}",
+        s.text()
+    );
+    s.keys("\x03");
+    assert_eq!(s.exit_code(10), 0, "screen:\n{}", s.text());
+}
+
+#[test]
 fn status_plain_json_on_a_terminal_prints_json_lines() {
     let (_server, dir) = server(Scenario::default());
     install(

@@ -1,8 +1,9 @@
 //! No lost data, no rotated credential: the record written with optimistic concurrency
 //! and found by the instance, generated credentials created only where absent and never
 //! regenerated while data uses them, persistence changes refused, deletion of exactly the
-//! instance's own claims, exact selectors, `list` with every instance's state. The real
-//! binary (and, for races, the library) against the test API server.
+//! instance's own claims, exact selectors, lists the cluster forbids done without, `list`
+//! with every instance's state. The real binary (and, for races, the library) against
+//! the test API server.
 
 use std::time::Duration;
 
@@ -542,4 +543,88 @@ fn foreign_crash_looping_pods_with_the_instance_label_never_fail_new_or_stall_an
     let o = env.run(&["status", "acme", "--once"]);
     assert!(!text(&o).contains("not ours"), "{}", text(&o));
     assert!(env.obj("pods", "acme-web").is_some(), "never touched");
+}
+
+// ---------------------------------------------------------------------------------------
+// Forbidden lists
+
+/// Run the binary for at most `secs`: its exit code (None when it had to be killed) and
+/// everything it printed.
+fn run_for(env: &Env, args: &[&str], secs: u64) -> (Option<i32>, String) {
+    use std::process::Stdio;
+    let mut child = env
+        .cmd(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(secs);
+    let mut code = None;
+    while std::time::Instant::now() < deadline {
+        if let Some(st) = child.try_wait().unwrap() {
+            code = st.code();
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    if code.is_none() {
+        let _ = child.kill();
+    }
+    let o = child.wait_with_output().unwrap();
+    (code, text(&o))
+}
+
+#[test]
+fn forbidden_pods_are_said_and_done_without_instead_of_waiting_forever() {
+    let env = Env::new();
+    for verb in ["list", "watch"] {
+        env.server.faults().forbid(verb, "pods");
+    }
+    let (code, out) = run_for(&env, &[LOCAL, &["--timeout", "60s"]].concat(), 30);
+    assert_eq!(code, Some(0), "new finishes: {out}");
+    assert_eq!(
+        out.matches("note: listing pods is forbidden (403)").count(),
+        1,
+        "said once: {out}"
+    );
+
+    let o = env.run(&["status", "acme", "--once"]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains("note: listing pods is forbidden (403)"),
+        "{}",
+        text(&o)
+    );
+    let o = env.run(&["status", "acme", "--once", "-o", "json"]);
+    let st: Json = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(st["notes"][0].as_str().unwrap().contains("pods"), "{st}");
+}
+
+#[test]
+fn forbidden_events_are_said_and_done_without() {
+    let scenario = test_apiserver::Scenario::from_yaml(
+        "images:\n  \"ghcr.io/sergio-bershadsky/odoo:18.0-gone\": {pull: fail}\n",
+    )
+    .unwrap();
+    let env = Env::start(Config::default().scenario(scenario));
+    for verb in ["list", "watch"] {
+        env.server.faults().forbid(verb, "events");
+    }
+    let o = env.run(&[LOCAL, &["--set", "backend.image.tag=18.0-gone"]].concat());
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    assert!(text(&o).contains("ErrImagePull") || text(&o).contains("ImagePullBackOff"));
+
+    // Its reason needs the pod's Events, which may not be listed: said, not an error.
+    let o = env.run(&["status", "acme", "--once"]);
+    let out = text(&o);
+    assert_eq!(
+        o.status.code(),
+        Some(3),
+        "not ready, but not an error: {out}"
+    );
+    assert!(
+        out.contains("note: listing events is forbidden (403)"),
+        "{out}"
+    );
+    assert!(out.contains("backend"), "{out}");
 }

@@ -9,8 +9,12 @@
 //! - the Events of the objects whose reason needs them ([`status::trouble_subjects`]),
 //!   and of all the instance's objects while the events view is open, each watched with
 //!   the field selector `involvedObject.uid` and dropped when no longer needed.
+//!
+//! A list the cluster forbids (403) does not hold anything up: the watch counts as ready,
+//! keeps retrying in the background, and the snapshot names it in
+//! [`Snapshot::forbidden`] so that the status says what it does without.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::fmt::Debug;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -53,6 +57,36 @@ struct Shared {
     events: Mutex<BTreeMap<String, EventsOf>>,
     /// The events view is open: watch the Events of every object of the instance.
     all_events: AtomicBool,
+    /// The resources whose list or watch was last answered 403 Forbidden.
+    forbidden: Mutex<BTreeSet<&'static str>>,
+}
+
+impl Shared {
+    fn is_forbidden(&self, what: &str) -> bool {
+        self.forbidden.lock().is_ok_and(|f| f.contains(what))
+    }
+
+    /// Record whether the last answer for `what` was 403; `true` when that changed.
+    fn set_forbidden(&self, what: &'static str, forbidden: bool) -> bool {
+        self.forbidden.lock().is_ok_and(|mut f| {
+            if forbidden {
+                f.insert(what)
+            } else {
+                f.remove(what)
+            }
+        })
+    }
+}
+
+/// Whether a watch failed because the cluster forbids it (RBAC).
+fn is_forbidden(e: &watcher::Error) -> bool {
+    match e {
+        watcher::Error::InitialListFailed(kube::Error::Api(s))
+        | watcher::Error::WatchStartFailed(kube::Error::Api(s))
+        | watcher::Error::WatchFailed(kube::Error::Api(s)) => s.code == 403,
+        watcher::Error::WatchError(s) => s.code == 403,
+        _ => false,
+    }
 }
 
 /// Running watches of one instance. Dropping it stops them.
@@ -98,10 +132,12 @@ impl EventsSwitch {
     }
 }
 
-/// Watch `api` with `config` into a store; `on_event` sees every event first.
+/// Watch `api` (the resource `what`) with `config` into a store; `on_event` sees every
+/// event first. A 403 is recorded in `shared` (and cleared by the next answer).
 fn spawn_watch<K, F>(
     api: kube::Api<K>,
     config: watcher::Config,
+    (what, shared): (&'static str, Arc<Shared>),
     tx: tokio_watch::Sender<u64>,
     mut on_event: F,
 ) -> (Store<K>, JoinHandle<()>)
@@ -115,9 +151,20 @@ where
     let task = tokio::spawn(async move {
         futures::pin_mut!(stream);
         while let Some(item) = stream.next().await {
-            if let Ok(ev) = &item {
-                on_event(ev);
-                tx.send_modify(|n| *n += 1);
+            match &item {
+                Ok(ev) => {
+                    // `Init` comes before the list is asked for: only an answer clears a 403.
+                    if !matches!(ev, watcher::Event::Init) {
+                        shared.set_forbidden(what, false);
+                    }
+                    on_event(ev);
+                    tx.send_modify(|n| *n += 1);
+                }
+                Err(e) => {
+                    if shared.set_forbidden(what, is_forbidden(e)) {
+                        tx.send_modify(|n| *n += 1);
+                    }
+                }
             }
         }
     });
@@ -166,8 +213,13 @@ impl InstanceWatch {
         let cfg = || watcher::Config::default().labels(&instance_selector(release));
         let pods = {
             let (api, shared, tx2) = (kube.typed::<Pod>(), shared.clone(), tx.clone());
-            let (store, task) =
-                spawn_watch(kube.typed::<Pod>(), cfg(), tx.clone(), move |ev| match ev {
+            let on = ("pods", shared.clone());
+            let (store, task) = spawn_watch(
+                kube.typed::<Pod>(),
+                cfg(),
+                on,
+                tx.clone(),
+                move |ev| match ev {
                     watcher::Event::Apply(p) | watcher::Event::InitApply(p) => {
                         let Some(req) = status::tail_request(p) else {
                             return;
@@ -184,7 +236,8 @@ impl InstanceWatch {
                         }
                     }
                     _ => {}
-                });
+                },
+            );
             tasks.push(task);
             store
         };
@@ -200,19 +253,43 @@ impl InstanceWatch {
         }
         let deployments = keep(
             &mut tasks,
-            spawn_watch(kube.typed(), cfg(), tx.clone(), |_| {}),
+            spawn_watch(
+                kube.typed(),
+                cfg(),
+                ("deployments", shared.clone()),
+                tx.clone(),
+                |_| {},
+            ),
         );
         let statefulsets = keep(
             &mut tasks,
-            spawn_watch(kube.typed(), cfg(), tx.clone(), |_| {}),
+            spawn_watch(
+                kube.typed(),
+                cfg(),
+                ("statefulsets", shared.clone()),
+                tx.clone(),
+                |_| {},
+            ),
         );
         let jobs = keep(
             &mut tasks,
-            spawn_watch(kube.typed(), cfg(), tx.clone(), |_| {}),
+            spawn_watch(
+                kube.typed(),
+                cfg(),
+                ("jobs", shared.clone()),
+                tx.clone(),
+                |_| {},
+            ),
         );
         let pvcs = keep(
             &mut tasks,
-            spawn_watch(kube.typed(), cfg(), tx.clone(), |_| {}),
+            spawn_watch(
+                kube.typed(),
+                cfg(),
+                ("persistentvolumeclaims", shared.clone()),
+                tx.clone(),
+                |_| {},
+            ),
         );
         let mut w = InstanceWatch {
             release: release.to_string(),
@@ -264,7 +341,8 @@ impl InstanceWatch {
                     for (uid, s) in &wanted {
                         if !events.contains_key(uid) {
                             let cfg = watcher::Config::default().fields(&s.field_selector());
-                            let w = spawn_watch(api.clone(), cfg, tx.clone(), |_| {});
+                            let on = (status::EVENTS, shared.clone());
+                            let w = spawn_watch(api.clone(), cfg, on, tx.clone(), |_| {});
                             events.insert(uid.clone(), w);
                         }
                     }
@@ -297,13 +375,35 @@ impl InstanceWatch {
         }
     }
 
-    /// Wait until every store has its initial list.
+    /// Wait until every store has its initial list, or its list is forbidden.
     pub async fn ready(&self) {
-        let _ = self.pods.wait_until_ready().await;
-        let _ = self.deployments.wait_until_ready().await;
-        let _ = self.statefulsets.wait_until_ready().await;
-        let _ = self.jobs.wait_until_ready().await;
-        let _ = self.pvcs.wait_until_ready().await;
+        self.ready_or_forbidden(&self.pods, status::PODS).await;
+        self.ready_or_forbidden(&self.deployments, "deployments")
+            .await;
+        self.ready_or_forbidden(&self.statefulsets, "statefulsets")
+            .await;
+        self.ready_or_forbidden(&self.jobs, "jobs").await;
+        self.ready_or_forbidden(&self.pvcs, "persistentvolumeclaims")
+            .await;
+    }
+
+    async fn ready_or_forbidden<K>(&self, store: &Store<K>, what: &str)
+    where
+        K: Resource + Clone + 'static,
+        K::DynamicType: Eq + std::hash::Hash + Clone,
+    {
+        let mut changes = self.changes.clone();
+        let forbidden = async {
+            while !self.shared.is_forbidden(what) {
+                if changes.changed().await.is_err() {
+                    std::future::pending::<()>().await;
+                }
+            }
+        };
+        tokio::select! {
+            _ = store.wait_until_ready() => {}
+            _ = forbidden => {}
+        }
     }
 
     /// Resolves at the next change seen by any watch (or a log tail read).
@@ -316,6 +416,9 @@ impl InstanceWatch {
         let mut s = self.objects_only().snapshot(now);
         if let Ok(tails) = self.shared.tails.lock() {
             s.logs = tails.clone();
+        }
+        if let Ok(f) = self.shared.forbidden.lock() {
+            s.forbidden = f.iter().map(|w| w.to_string()).collect();
         }
         if let Ok(events) = self.shared.events.lock() {
             s.events = events

@@ -39,6 +39,9 @@ async fn once(ctx: &Context, a: StatusArgs) -> Result<(), Error> {
             kube.context,
             st.overall.label()
         );
+        for n in &st.notes {
+            let _ = writeln!(out, "note: {n}");
+        }
         for c in &st.components {
             let _ = writeln!(out, "{}", plain::component_line(c));
         }

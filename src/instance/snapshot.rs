@@ -3,7 +3,8 @@
 //!
 //! Like the watch, it reads only what the reasons need besides the instance's objects:
 //! the Events of the objects in trouble (by `involvedObject.uid`) and the log tail of
-//! each failed container run — nothing namespace-wide.
+//! each failed container run — nothing namespace-wide. Pods or Events the cluster forbids
+//! listing (403) are done without, and named in [`status::Snapshot::forbidden`].
 
 use futures::future::join_all;
 use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
@@ -13,7 +14,7 @@ use kube::api::{ListParams, LogParams};
 
 use super::Error;
 use crate::cluster::error::Op;
-use crate::cluster::{Kube, instance_selector};
+use crate::cluster::{ClusterError, Kube, instance_selector};
 use crate::status;
 
 /// The objects of `release` as they are now.
@@ -41,9 +42,17 @@ pub async fn snapshot(kube: &Kube, release: &str) -> Result<status::Snapshot, Er
         kube.retry(&ops[3], || jobs.list(&lp)),
         kube.retry(&ops[4], || pvcs.list(&lp)),
     );
+    let mut forbidden = Vec::new();
+    let pods_listed = match p {
+        Err(ClusterError::Forbidden { .. }) => {
+            forbidden.push(status::PODS.to_string());
+            Vec::new()
+        }
+        p => p?.items,
+    };
     let mut snap = status::Snapshot {
         instance: release.to_string(),
-        pods: p?.items,
+        pods: pods_listed,
         deployments: d?.items,
         statefulsets: s?.items,
         jobs: j?.items,
@@ -61,8 +70,16 @@ pub async fn snapshot(kube: &Kube, release: &str) -> Result<status::Snapshot, Er
     }))
     .await;
     for l in lists {
-        snap.events.extend(l?);
+        match l {
+            Err(ClusterError::Forbidden { .. }) => {
+                if !forbidden.iter().any(|f| f == status::EVENTS) {
+                    forbidden.push(status::EVENTS.to_string());
+                }
+            }
+            l => snap.events.extend(l?),
+        }
     }
+    snap.forbidden = forbidden;
     let tails = join_all(
         snap.pods
             .iter()

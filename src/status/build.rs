@@ -24,7 +24,26 @@ pub fn instance_status(input: &Snapshot) -> InstanceStatus {
         observed_at: input.now,
         overall,
         components,
+        notes: forbidden_notes(&input.forbidden),
     }
+}
+
+/// One line per list the snapshot had to do without.
+fn forbidden_notes(forbidden: &[String]) -> Vec<String> {
+    forbidden
+        .iter()
+        .filter_map(|what| match what.as_str() {
+            super::PODS => Some(
+                "listing pods is forbidden (403) for this context: states come from the workloads alone, without the pods' reasons and logs; ask your cluster admin for `list` and `watch` on `pods`"
+                    .to_string(),
+            ),
+            super::EVENTS => Some(
+                "listing events is forbidden (403) for this context: no events are shown; ask your cluster admin for `list` and `watch` on `events`"
+                    .to_string(),
+            ),
+            _ => None,
+        })
+        .collect()
 }
 
 fn label<'a>(meta: &'a ObjectMeta, key: &str) -> Option<&'a str> {

@@ -66,7 +66,15 @@ pub struct Snapshot {
     /// The instance's S3 bucket, when the caller knows the values (an S3 error rarely
     /// names it).
     pub bucket: Option<String>,
+    /// What the caller may not list (403 Forbidden): [`PODS`] and/or [`EVENTS`]. The
+    /// status does without them and says so ([`InstanceStatus::notes`]).
+    pub forbidden: Vec<String>,
 }
+
+/// [`Snapshot::forbidden`]: listing or watching Pods is forbidden.
+pub const PODS: &str = "pods";
+/// [`Snapshot::forbidden`]: listing or watching Events is forbidden.
+pub const EVENTS: &str = "events";
 
 /// The first terminal failure (in rollout order) among the counted components, for
 /// fail-fast (docs/ARCHITECTURE.md, "Status and fail-fast"). Components outside [`Snapshot::expected`] never fail the instance.

@@ -336,6 +336,9 @@ pub struct InstanceStatus {
     pub overall: Overall,
     /// Components in rollout order: the expected ones and any other one present.
     pub components: Vec<ComponentStatus>,
+    /// What the status had to do without (a list that was forbidden), one line each.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 impl InstanceStatus {

@@ -418,6 +418,13 @@ fn draw_reason(frame: &mut Frame, area: Rect, state: &AppState) {
         },
         _ => vec![Line::from("waiting for the first status…")],
     };
+    let mut lines = lines;
+    for n in state.status.iter().flat_map(|s| &s.notes) {
+        lines.push(Line::from(Span::styled(
+            format!("note: {n}"),
+            p.fg(Color::Yellow),
+        )));
+    }
     let title = format!(" Reason · {} ", c.map_or("-", |c| c.component.label()));
     let block = Block::default().borders(Borders::ALL).title(title);
     frame.render_widget(
@@ -568,12 +575,24 @@ fn draw_events(frame: &mut Frame, area: Rect, state: &AppState) {
         Constraint::Length(object_w.clamp(6, area.width / 3)),
         Constraint::Fill(1),
     ];
+    let forbidden = state
+        .status
+        .iter()
+        .flat_map(|s| &s.notes)
+        .find(|n| n.starts_with("listing events is forbidden"));
+    let title = match forbidden {
+        Some(_) => " Events (forbidden) ".to_string(),
+        None => format!(" Events ({}) ", state.events.len()),
+    };
+    let block = Block::default().borders(Borders::ALL).title(title);
+    if let Some(n) = forbidden {
+        let text = Line::from(Span::styled(n.clone(), p.fg(Color::Yellow)));
+        let para = Paragraph::new(text).block(block).wrap(Wrap { trim: false });
+        frame.render_widget(para, area);
+        return;
+    }
     let table = Table::new(rows, widths)
         .header(Row::new(["AGE", "TYPE", "REASON", "OBJECT", "MESSAGE"]).style(p.dim()))
-        .block(
-            Block::default()
-                .borders(Borders::ALL)
-                .title(format!(" Events ({}) ", state.events.len())),
-        );
+        .block(block);
     frame.render_widget(table, area);
 }
