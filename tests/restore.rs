@@ -470,3 +470,32 @@ fn a_clone_whose_neutralization_fails_never_starts_its_backend() {
             .starts_with("acme-odoo-backup-")
     }));
 }
+
+#[test]
+fn a_clone_into_a_name_whose_data_was_kept_is_refused() {
+    let env = env_with("");
+    // `staging` was installed, then deleted with its data kept: no record, but its
+    // Secrets and volumes are there, and a clone must not take them over.
+    env.ok(&["new", "staging", "--preset", "quick-start", "--yes"]);
+    env.ok(&["delete", "staging", "--yes"]);
+    assert!(env.obj("configmaps", "staging-odoo-odoo-tui").is_none());
+    let restores = jobs(&env, "restore").len();
+    let o = env.run(&["clone", "acme", "staging", "--from", "latest", "--yes"]);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{out}");
+    assert!(out.contains("`staging` is not a new name"), "{out}");
+    assert!(out.contains("PersistentVolumeClaim/"), "{out}");
+    assert!(
+        out.contains("odoo-tui delete staging --delete-data"),
+        "{out}"
+    );
+    assert_eq!(
+        jobs(&env, "restore").len(),
+        restores,
+        "nothing was restored"
+    );
+    assert!(env.obj("deployments", "staging-odoo-backend").is_none());
+    // The way out the message gives works.
+    env.ok(&["delete", "staging", "--delete-data", "--yes"]);
+    env.ok(&["clone", "acme", "staging", "--from", "latest", "--yes"]);
+}

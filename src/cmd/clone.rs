@@ -76,6 +76,16 @@ async fn clone(ctx: &Context, a: CloneArgs, cancel: CancellationToken) -> Result
             a.new, kube.namespace, a.new, a.new
         )));
     }
+    let left = instance::find::leftovers(&kube, &a.new).await?;
+    if !left.is_empty() {
+        return Err(Error::usage(format!(
+            "`{}` is not a new name in namespace `{}`: odoo-tui objects of an instance of that name are still there ({}; an install that did not finish, or an instance deleted with its data kept). A clone gets its own credentials and volumes: pick another name, or remove them first with `odoo-tui delete {} --delete-data`",
+            a.new,
+            kube.namespace,
+            left.join(", "),
+            a.new
+        )));
+    }
     let (command, force) = (format!("clone {} {}", a.src, a.new), a.force_unlock);
     let new = a.new.clone();
     let work = clone_locked(ctx, a, kube.clone(), timeout, &cancel);

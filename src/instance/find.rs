@@ -5,7 +5,7 @@ use serde_json::Value as Json;
 
 use super::Error;
 use crate::cluster::kinds::Kind;
-use crate::cluster::{Kube, MANAGED_SELECTOR};
+use crate::cluster::{Kube, MANAGED_SELECTOR, managed_selector};
 
 /// The instance records (as the API returns them) in the namespace, or in every
 /// namespace with `all`, each with its namespace.
@@ -56,4 +56,28 @@ pub async fn resolve_name(kube: &Kube, name: Option<String>) -> Result<String, E
             names,
         }),
     }
+}
+
+/// `Kind/name` of what odoo-tui left of an instance `name` that has no record: an
+/// install that failed before its record, or an instance deleted with its data kept
+/// (its Secrets and volumes). Metadata only: no Secret's data is read.
+pub async fn leftovers(kube: &Kube, name: &str) -> Result<Vec<String>, Error> {
+    let selector = managed_selector(name);
+    let mut out = Vec::new();
+    for kind in [
+        "ServiceAccount",
+        "Service",
+        "Secret",
+        "PersistentVolumeClaim",
+        "StatefulSet",
+        "Deployment",
+    ] {
+        let k = Kind::by_name(kind).expect("known");
+        for o in kube.list_metadata(k, &selector, false).await? {
+            if let Some(n) = o["metadata"]["name"].as_str() {
+                out.push(format!("{kind}/{n}"));
+            }
+        }
+    }
+    Ok(out)
 }
