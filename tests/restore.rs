@@ -499,3 +499,68 @@ fn a_clone_into_a_name_whose_data_was_kept_is_refused() {
     env.ok(&["delete", "staging", "--delete-data", "--yes"]);
     env.ok(&["clone", "acme", "staging", "--from", "latest", "--yes"]);
 }
+
+/// A backup whose database and filestore measured `database` and `filestore` bytes.
+fn sized_manifest(id: &str, database: u64, filestore: u64) -> String {
+    let line = format!(
+        r#"odoo-tui-manifest {{"id": "{id}", "time": "2026-11-27T03:00:09Z", "kind": "manual", "contents": "database+filestore", "database": "odoo", "image": "{CURRENT}", "revision": 1, "postgresql": 18, "modules": ["base"], "sizes": {{"database": {database}, "filestore": {filestore}}}, "files": {{"dump": {{"name": "{id}.dump", "bytes": 4096}}}}}}"#
+    );
+    serde_json::to_string(&line).unwrap()
+}
+
+#[test]
+fn a_backup_bigger_than_the_room_on_its_volumes_is_refused_before_any_change() {
+    const GIB: u64 = 1024 * 1024 * 1024;
+    let logs = [
+        sized_manifest("acme-odoo-1-2611270300", GIB / 2, 3 * GIB),
+        sized_manifest("acme-odoo-1-2611260300", 40 * GIB, GIB / 2),
+        sized_manifest("acme-odoo-1-2611250300", GIB / 2, GIB / 2),
+    ];
+    let scenario = format!(
+        "pods:\n  - selector: {{app.kubernetes.io/component: backup}}\n    container: list\n    logs: [{}]\n",
+        logs.join(", ")
+    );
+    let env = Env::start(Config::default().scenario(Scenario::from_yaml(&scenario).unwrap()));
+    // Attachments on a 2Gi volume, the database on a 10Gi one.
+    env.ok(&[
+        "new",
+        "acme",
+        "--preset",
+        "quick-start",
+        "--set",
+        "backend.persistence.enabled=true",
+        "--set",
+        "backend.persistence.size=2Gi",
+        "--set",
+        "postgresql.persistence.size=10Gi",
+        "--yes",
+    ]);
+    let scale_before = env.server.count("patch", "deployments/scale");
+    let refused = |from: &str| {
+        let o = env.run(&["restore", "acme", "--from", from, "--yes"]);
+        let out = text(&o);
+        assert_eq!(o.status.code(), Some(2), "{out}");
+        out
+    };
+    // The filestore: 3 GiB beside the current 0.5 GiB on a 2Gi volume.
+    let out = refused("2611270300");
+    assert!(
+        out.contains("needs 3.0 GiB for its filestore")
+            && out.contains("PersistentVolumeClaim/acme-odoo-backend-data")
+            && out.contains("grow backend.persistence.size first; nothing was changed"),
+        "{out}"
+    );
+    // The database: 40 GiB on a 10Gi volume.
+    let out = refused("2611260300");
+    assert!(
+        out.contains("needs 40.0 GiB for its database")
+            && out.contains("PersistentVolumeClaim/data-acme-postgresql-0")
+            && out.contains("grow postgresql.persistence.size first"),
+        "{out}"
+    );
+    // Nothing happened: no backup, no restore, the backend untouched, the lock given back.
+    assert!(jobs(&env, "backup").is_empty());
+    assert!(jobs(&env, "restore").is_empty());
+    assert_eq!(env.server.count("patch", "deployments/scale"), scale_before);
+    assert!(env.obj("leases", "acme-odoo-tui-lock").is_none());
+}

@@ -23,7 +23,8 @@ use crate::instance::{self, Reporter, maintenance};
 use crate::plan::backups as plan;
 use crate::render::ops_parts::{BackupKind, BackupTarget};
 use crate::render::restore::{
-    RestoreSpec, RestoreStep, backup_source, restore_job, restore_step_job,
+    RestoreSpec, RestoreStep, backup_source, database_claim, filestore_claim, restore_job,
+    restore_step_job,
 };
 use crate::render::{Credentials, Ctx, RenderInput};
 use crate::status::Component;
@@ -95,13 +96,46 @@ async fn restore_locked(
         .clone();
     let current_image = v.backend.image.reference();
     plan::image_check(&chosen, &current_image, a.keep_image).map_err(Error::usage)?;
-    plan::room_check(
-        v.postgresql.enabled,
-        &v.postgresql.persistence.size,
-        list.first().map(|c| c.database_bytes).unwrap_or(0),
-        &chosen,
-    )
-    .map_err(Error::usage)?;
+    let newest = list.first();
+    let mut rooms = Vec::new();
+    if let Some(claim) = database_claim(&rc) {
+        let used = newest.map(|c| c.database_bytes).unwrap_or(0);
+        let configured = &v.postgresql.persistence.size;
+        rooms.push((
+            claim,
+            configured,
+            "postgresql.persistence.size",
+            "database",
+            used,
+            chosen.database_bytes,
+        ));
+    }
+    if let Some(claim) = filestore_claim(&rc)
+        && chosen.contents.contains("filestore")
+    {
+        let used = newest.map(|c| c.filestore_bytes).unwrap_or(0);
+        let configured = &v.backend.persistence.size;
+        rooms.push((
+            claim,
+            configured,
+            "backend.persistence.size",
+            "filestore",
+            used,
+            chosen.filestore_bytes,
+        ));
+    }
+    for (claim, configured, setting, what, used, need) in rooms {
+        let capacity = instance::backups::claim_capacity(&kube, &claim)
+            .await?
+            .unwrap_or_else(|| configured.clone());
+        let room = plan::Room {
+            what,
+            claim,
+            capacity,
+            setting,
+        };
+        plan::room_check(&room, used, need, &chosen.id).map_err(Error::usage)?;
+    }
     let image = if a.keep_image {
         current_image.clone()
     } else {

@@ -64,3 +64,18 @@ pub async fn list(
         ))),
     }
 }
+
+/// The capacity of claim `name` as the cluster reports it (else as it asks for), a
+/// quantity; `None` when there is no such claim.
+pub async fn claim_capacity(
+    kube: &crate::cluster::Kube,
+    name: &str,
+) -> Result<Option<String>, Error> {
+    let pvc = Kind::by_name("PersistentVolumeClaim").expect("known");
+    Ok(kube.get(pvc, name).await?.and_then(|c| {
+        c.pointer("/status/capacity/storage")
+            .or_else(|| c.pointer("/spec/resources/requests/storage"))
+            .and_then(|q| q.as_str())
+            .map(str::to_string)
+    }))
+}

@@ -197,23 +197,39 @@ pub fn image_check(b: &BackupInfo, current: &str, keep_image: bool) -> Result<()
     Ok(())
 }
 
-/// Whether the bundled PostgreSQL's volume (`size`) has room for the restored database
-/// (`b`'s size when taken) beside the current one (`used`, from the newest backup): a
-/// restore keeps both until it is final. Nothing to check with an external server.
-pub fn room_check(bundled: bool, size: &str, used: u64, b: &BackupInfo) -> Result<(), String> {
-    if !bundled || b.database_bytes == 0 {
+/// A volume a restore writes the backup into, beside what it holds until the restore is
+/// final: the bundled PostgreSQL's (the database) or the filestore's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Room {
+    /// `database` or `filestore`.
+    pub what: &'static str,
+    /// The claim's name.
+    pub claim: String,
+    /// Its capacity as the cluster reports it (else as configured), a quantity.
+    pub capacity: String,
+    /// The setting that sizes it.
+    pub setting: &'static str,
+}
+
+/// Whether `room` holds `need` bytes (what the backup's manifest says its database or
+/// filestore measured) beside the `used` bytes of the current one (the newest backup's
+/// measure): a restore keeps both until it is final.
+pub fn room_check(room: &Room, used: u64, need: u64, id: &str) -> Result<(), String> {
+    if need == 0 {
         return Ok(());
     }
-    let Some(capacity) = crate::values::validate::parse_quantity(size) else {
+    let Some(capacity) = crate::values::validate::parse_quantity(&room.capacity) else {
         return Ok(());
     };
-    let need = b.database_bytes;
     if (used + need) as f64 > capacity {
         return Err(format!(
-            "backup {} needs {} for its database beside the current one ({}), and the database volume holds {size}: grow postgresql.persistence.size first; nothing was changed",
-            b.id,
+            "backup {id} needs {} for its {what} beside the current one ({}), and the {what} volume (PersistentVolumeClaim/{}) holds {}: grow {} first; nothing was changed",
             human(need),
             human(used),
+            room.claim,
+            room.capacity,
+            room.setting,
+            what = room.what,
         ));
     }
     Ok(())
@@ -425,17 +441,27 @@ mod tests {
 
     #[test]
     fn a_database_bigger_than_the_volumes_room_is_refused() {
-        let mut b = listing().remove(0);
-        b.database_bytes = 6 * 1024 * 1024 * 1024;
-        let e = room_check(true, "10Gi", 5 * 1024 * 1024 * 1024, &b).unwrap_err();
+        const GIB: u64 = 1024 * 1024 * 1024;
+        let room = |capacity: &str| Room {
+            what: "database",
+            claim: "data-acme-postgresql-0".into(),
+            capacity: capacity.into(),
+            setting: "postgresql.persistence.size",
+        };
+        let e = room_check(&room("10Gi"), 5 * GIB, 6 * GIB, "acme-odoo-1-2611270300").unwrap_err();
         assert!(
             e.contains("6.0 GiB") && e.contains("5.0 GiB") && e.contains("10Gi"),
             "{e}"
         );
-        assert!(e.contains("postgresql.persistence.size"), "{e}");
-        assert!(room_check(true, "20Gi", 5 * 1024 * 1024 * 1024, &b).is_ok());
-        // An external server: odoo-tui does not know its disk.
-        assert!(room_check(false, "10Gi", 5 * 1024 * 1024 * 1024, &b).is_ok());
+        assert!(
+            e.contains("PersistentVolumeClaim/data-acme-postgresql-0")
+                && e.contains("grow postgresql.persistence.size first; nothing was changed"),
+            "{e}"
+        );
+        assert!(room_check(&room("20Gi"), 5 * GIB, 6 * GIB, "x").is_ok());
+        // A manifest without the size, or a capacity that does not read: no refusal.
+        assert!(room_check(&room("10Gi"), 5 * GIB, 0, "x").is_ok());
+        assert!(room_check(&room(""), 5 * GIB, 6 * GIB, "x").is_ok());
     }
 
     #[test]

@@ -39,6 +39,21 @@ const BACKUPS_MOUNT: &str = "/backups";
 /// Where the target's filestore PVC is mounted.
 const FILESTORE_MOUNT: &str = "/filestore";
 
+/// The bundled PostgreSQL's data volume, which a restore fills beside the current
+/// database; `None` with an external server (odoo-tui does not know its disk).
+pub fn database_claim(ctx: &Ctx<'_>) -> Option<String> {
+    ctx.v
+        .postgresql
+        .enabled
+        .then(|| format!("data-{}-0", super::postgresql::name(ctx)))
+}
+
+/// The filestore's volume, which a restore fills beside the current files; `None` when
+/// the filestore is on S3.
+pub fn filestore_claim(ctx: &Ctx<'_>) -> Option<String> {
+    ctx.d.filestore_pvc.then(|| backend::pvc_name(ctx))
+}
+
 /// Where an instance's backups are, and where its attachment objects are.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BackupSource {
