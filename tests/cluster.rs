@@ -788,3 +788,107 @@ fn turning_s3_on_copies_the_files_with_the_backend_stopped_then_drops_the_pvc() 
         .collect();
     assert!(writes.is_empty(), "{writes:?}\n{out}");
 }
+
+// ---------------------------------------------------------------------------------------
+// Kubeconfig hygiene
+
+/// The test server's kubeconfig with its user's credentials from `user` (YAML lines
+/// under `user:`) and the cluster's TLS settings from `cluster` when given.
+fn kubeconfig_with(env: &Env, user: &str, cluster: Option<&str>) {
+    let base = env.server.kubeconfig(NS);
+    let mut out = String::new();
+    let mut lines = base.lines().peekable();
+    while let Some(l) = lines.next() {
+        out.push_str(l);
+        out.push('\n');
+        if l == "  user:" {
+            // Replace the user's fields.
+            while lines.peek().is_some_and(|n| n.starts_with("    ")) {
+                lines.next();
+            }
+            out.push_str(user);
+        }
+        if l == "  cluster:"
+            && let Some(c) = cluster
+        {
+            while lines.peek().is_some_and(|n| n.starts_with("    ")) {
+                let n = lines.next().unwrap();
+                if n.starts_with("    server:") {
+                    out.push_str(n);
+                    out.push('\n');
+                }
+            }
+            out.push_str(c);
+        }
+    }
+    std::fs::write(env.kubeconfig(), out).unwrap();
+}
+
+#[test]
+fn a_failing_exec_plugin_is_named_without_its_arguments_env_or_output() {
+    let env = Env::new();
+    let plugin = env.dir.path().join("get-token");
+    std::fs::write(
+        &plugin,
+        "#!/bin/sh\necho '{\"partial\": \"STDOUT-S3CRET\"}'\necho 'error: your session expired, run: corp-login' >&2\nexit 7\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&plugin, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    kubeconfig_with(
+        &env,
+        &format!(
+            "    exec:\n      apiVersion: client.authentication.k8s.io/v1\n      command: {}\n      args: [\"--client-secret\", \"ARG-S3CRET\"]\n      env: [{{name: CORP_TOKEN, value: ENV-S3CRET}}]\n      interactiveMode: Never\n",
+            plugin.display()
+        ),
+        None,
+    );
+    for args in [
+        &["status", "acme", "--once"][..],
+        &["-vv", "list"],
+        &["new", "acme", "--preset", "local-dev", "--yes"],
+    ] {
+        let o = env.run(args);
+        let out = text(&o);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {out}");
+        for secret in [
+            "ARG-S3CRET",
+            "ENV-S3CRET",
+            "STDOUT-S3CRET",
+            "--client-secret",
+        ] {
+            assert!(!out.contains(secret), "{args:?} printed {secret}: {out}");
+        }
+        assert!(
+            out.contains("exec credential plugin of the kubeconfig's user exited with 7")
+                && out.contains("error: your session expired, run: corp-login"),
+            "{args:?}: {out}"
+        );
+    }
+}
+
+#[test]
+fn a_kubeconfig_skipping_tls_verification_gets_one_warning() {
+    let env = Env::start(Config::default().tls(true));
+    kubeconfig_with(
+        &env,
+        "    username: test\n",
+        Some("    insecure-skip-tls-verify: true\n"),
+    );
+    let o = env.ok(&["new", "acme", "--preset", "local-dev", "--yes"]);
+    let warning =
+        "warning: context `test-apiserver` skips TLS verification (insecure-skip-tls-verify)";
+    assert_eq!(text(&o).matches(warning).count(), 1, "{}", text(&o));
+    let o = env.ok(&["list"]);
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr).matches(warning).count(),
+        1
+    );
+    assert!(
+        !String::from_utf8_lossy(&o.stdout).contains(warning),
+        "stderr only"
+    );
+    // With the CA, no warning.
+    env.server.write_kubeconfig(env.kubeconfig(), NS).unwrap();
+    let o = env.ok(&["list"]);
+    assert!(!text(&o).contains("skips TLS verification"), "{}", text(&o));
+}

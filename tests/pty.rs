@@ -694,6 +694,63 @@ fn the_dashboard_says_what_it_may_not_list_instead_of_waiting() {
     assert_eq!(s.exit_code(10), 0, "screen:\n{}", s.text());
 }
 
+/// An exec credential plugin that says in `log` whether it was allowed to prompt; its
+/// token expires at once, so that it runs again for every request.
+fn exec_plugin_kubeconfig(server: &ServerHandle, dir: &std::path::Path, log: &std::path::Path) {
+    let plugin = dir.join("corp-login");
+    std::fs::write(
+        &plugin,
+        format!(
+            "#!/bin/sh\ncase \"$KUBERNETES_EXEC_INFO\" in\n  *'\"interactive\":true'*) echo interactive >> {log}; printf 'Password: ' >&2 ;;\n  *) echo non-interactive >> {log} ;;\nesac\nexp=$(date -u -d '+5 seconds' +%Y-%m-%dT%H:%M:%SZ)\nprintf '{{\"apiVersion\":\"client.authentication.k8s.io/v1\",\"kind\":\"ExecCredential\",\"status\":{{\"token\":\"t\",\"expirationTimestamp\":\"%s\"}}}}\\n' \"$exp\"\n",
+            log = log.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&plugin, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let kc = server.kubeconfig(NS).replace(
+        "    username: test\n",
+        &format!(
+            "    exec:\n      apiVersion: client.authentication.k8s.io/v1\n      command: {}\n      interactiveMode: IfAvailable\n",
+            plugin.display()
+        ),
+    );
+    std::fs::write(dir.join("kubeconfig"), kc).unwrap();
+}
+
+#[test]
+fn exec_plugins_never_prompt_under_the_dashboard() {
+    let (server, dir) = server(Scenario::default());
+    let log = dir.path().join("plugin.log");
+    exec_plugin_kubeconfig(&server, dir.path(), &log);
+    let mut s = Screen::spawn(
+        dir.path(),
+        &["new", "acme", "--preset", "local-dev", "--yes"],
+        150,
+        50,
+    );
+    assert_eq!(s.exit_code(60), 0, "screen:\n{}", s.text());
+    let runs = std::fs::read_to_string(&log).unwrap();
+    let runs: Vec<&str> = runs.lines().collect();
+    // A login may be asked for while connecting, before the dashboard is up; never
+    // afterwards.
+    let first_quiet = runs
+        .iter()
+        .position(|r| *r == "non-interactive")
+        .unwrap_or_else(|| panic!("the dashboard's requests ran the plugin: {runs:?}"));
+    assert!(
+        runs[first_quiet..].iter().all(|r| *r == "non-interactive"),
+        "{runs:?}"
+    );
+
+    std::fs::remove_file(&log).unwrap();
+    let mut s = Screen::spawn(dir.path(), &["status", "acme"], 150, 50);
+    s.wait_for("State: READY", 20);
+    s.keys("q");
+    assert_eq!(s.exit_code(20), 0);
+    let runs = std::fs::read_to_string(&log).unwrap();
+    assert!(runs.lines().all(|r| r == "non-interactive"), "{runs}");
+}
+
 #[test]
 fn status_plain_json_on_a_terminal_prints_json_lines() {
     let (_server, dir) = server(Scenario::default());

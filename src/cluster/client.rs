@@ -35,6 +35,8 @@ pub struct Kube {
     pub context: String,
     pub url: String,
     pub namespace: String,
+    /// Exec credential plugins may not prompt: required where a full-screen view runs.
+    pub non_interactive: bool,
 }
 
 fn read_kubeconfig(target: &Target) -> Result<Kubeconfig, ClusterError> {
@@ -85,6 +87,21 @@ fn read_kubeconfig(target: &Target) -> Result<Kubeconfig, ClusterError> {
             "no home directory — pass --kubeconfig PATH".into(),
         )),
     }
+}
+
+/// Say once per run that a context does not verify the cluster's certificate.
+fn warn_insecure(context: &str) {
+    static SAID: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+    let mut said = SAID.lock().unwrap_or_else(|e| e.into_inner());
+    if said.iter().any(|c| c == context) {
+        return;
+    }
+    said.push(context.to_string());
+    super::log::say(0, || {
+        format!(
+            "warning: context `{context}` skips TLS verification (insecure-skip-tls-verify): anyone on the way to the cluster could read or change what odoo-tui sends, credentials included — set certificate-authority-data instead"
+        )
+    });
 }
 
 /// The contexts of the kubeconfig and the current one (for the wizard).
@@ -144,6 +161,9 @@ impl Kube {
                     super::error::error_chain(&e)
                 ))
             })?;
+        if config.accept_invalid_certs {
+            warn_insecure(&context);
+        }
         let url = config.cluster_url.to_string();
         let namespace = target
             .namespace
@@ -163,6 +183,7 @@ impl Kube {
             context,
             url: url.trim_end_matches('/').to_string(),
             namespace,
+            non_interactive: target.non_interactive,
         })
     }
 

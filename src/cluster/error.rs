@@ -165,8 +165,13 @@ impl ClusterError {
 }
 
 /// The whole chain of causes on one line, without repeating text (multi-line causes,
-/// such as a YAML parser's snippet, keep their first line).
-pub fn error_chain(e: &dyn std::error::Error) -> String {
+/// such as a YAML parser's snippet, keep their first line). A failed exec credential
+/// plugin is told by its exit status and what it wrote on stderr: never by its command
+/// line, environment or standard output, which hold secrets.
+pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    if let Some(text) = exec_plugin_failure(e) {
+        return text;
+    }
     let first = |t: String| t.lines().next().unwrap_or_default().trim().to_string();
     let mut parts: Vec<String> = vec![first(e.to_string())];
     let mut src = e.source();
@@ -178,4 +183,47 @@ pub fn error_chain(e: &dyn std::error::Error) -> String {
         src = s.source();
     }
     parts.join(": ")
+}
+
+/// The message of a failed exec credential plugin anywhere in the chain of `e`.
+fn exec_plugin_failure(e: &(dyn std::error::Error + 'static)) -> Option<String> {
+    use kube::client::AuthError;
+    let mut src: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(s) = src {
+        match s.downcast_ref::<AuthError>() {
+            Some(AuthError::AuthExecRun { out, .. }) => {
+                let stderr = String::from_utf8_lossy(&out.stderr);
+                let said: Vec<String> = stderr
+                    .lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty())
+                    .take(3)
+                    .map(crate::text::safe_line)
+                    .collect();
+                let status = out
+                    .status
+                    .code()
+                    .map_or("was killed".to_string(), |c| format!("exited with {c}"));
+                return Some(if said.is_empty() {
+                    format!("the exec credential plugin of the kubeconfig's user {status}")
+                } else {
+                    format!(
+                        "the exec credential plugin of the kubeconfig's user {status}: {}",
+                        said.join(" / ")
+                    )
+                });
+            }
+            Some(AuthError::AuthExec(m)) if m.starts_with("Executing ") => {
+                return Some("the credential command of the kubeconfig's user failed".into());
+            }
+            Some(AuthError::AuthExecStart(io)) => {
+                return Some(format!(
+                    "the exec credential plugin of the kubeconfig's user could not be started: {io} — check `command` under `users[].user.exec`"
+                ));
+            }
+            _ => {}
+        }
+        src = s.source();
+    }
+    None
 }

@@ -53,8 +53,18 @@ async fn with_flags(
         to_folder(&name, &namespace, &a.values, Some(dir))?;
         return Ok(());
     }
+    // The dashboard owns the terminal: an exec credential plugin may prompt (a login) on
+    // the first request, before it is up, and never afterwards.
+    let live = ctx.interactive() && !ctx.plain && a.output == PlainJson::Plain && !a.dry_run;
     let kube = match Kube::connect(&ctx.target).await {
         Ok(k) => match k.check().await {
+            Ok(()) if live => {
+                let t = Target {
+                    non_interactive: true,
+                    ..ctx.target.clone()
+                };
+                Kube::connect(&t).await?
+            }
             Ok(()) => k,
             Err(e @ (ClusterError::Unreachable { .. } | ClusterError::Tls { .. })) => {
                 return fallback(&name, &namespace, &a.values, &e);
@@ -68,21 +78,23 @@ async fn with_flags(
     };
     if a.dry_run {
         // A dry run stores nothing: it needs no lock.
-        return apply_flags(ctx, &kube, &name, a, &cancel).await;
+        return apply_flags(&kube, &name, a, live, ctx.no_color, &cancel).await;
     }
     let report = Reporter::new(a.output == PlainJson::Json);
     create_namespace(&kube, report).await?;
     let (command, force) = (format!("new {name}"), a.force_unlock);
-    let work = apply_flags(ctx, &kube, &name, a, &cancel);
+    let work = apply_flags(&kube, &name, a, live, ctx.no_color, &cancel);
     instance::lock::with(&kube, &name, &command, force, &cancel, work).await
 }
 
-/// Apply the values of the flags as instance `name` (its lock held unless a dry run).
+/// Apply the values of the flags as instance `name` (its lock held unless a dry run),
+/// with the dashboard when `live` (then `kube` never lets an exec plugin prompt).
 async fn apply_flags(
-    ctx: &Context,
     kube: &Kube,
     name: &str,
     a: NewArgs,
+    live: bool,
+    no_color: bool,
     cancel: &CancellationToken,
 ) -> Result<(), Error> {
     let timeout = parse_timeout(&a.timeout)?;
@@ -97,10 +109,9 @@ async fn apply_flags(
         revision: None,
         maintenance_until_ready: false,
     };
-    let live = ctx.interactive() && !ctx.plain && a.output == PlainJson::Plain;
-    let outcome = if live && !a.dry_run {
+    let outcome = if live {
         let cancel = cancel.clone();
-        instance::apply::with_dashboard(kube, name, &loaded, &opts, ctx.no_color, cancel).await?
+        instance::apply::with_dashboard(kube, name, &loaded, &opts, no_color, cancel).await?
     } else {
         let report = Reporter::new(a.output == PlainJson::Json);
         instance::apply::with_lines(kube, name, &loaded, &opts, report, cancel).await?

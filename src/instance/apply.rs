@@ -118,6 +118,10 @@ pub async fn with_dashboard(
     state.follow = true;
     state.no_color = no_color;
     let mut actions = live::Actions::new(kube, ltx);
+    debug_assert!(
+        kube.non_interactive,
+        "an exec credential plugin must never prompt under the dashboard"
+    );
     let held = log::hold();
     let ended = tui::run_terminal(&mut state, &mut mrx, |a| actions.handle(a)).await;
     drop(held);

@@ -205,6 +205,10 @@ pub async fn dashboard(
     }
     let (feeder, events) = feed_from_watch(kube, release, vec![], tx.clone());
     let mut actions = Actions::new(kube, tx).with_events(events);
+    debug_assert!(
+        kube.non_interactive,
+        "an exec credential plugin must never prompt under the dashboard"
+    );
     let held = crate::cluster::log::hold();
     let result = tui::run_terminal(&mut state, &mut rx, |a| actions.handle(a)).await;
     drop(held);
