@@ -474,6 +474,7 @@ fn all_pod_specs(objs: &[Object]) -> Vec<(String, serde_json::Value)> {
 fn command_jobs(v: &Values, release: &str) -> Vec<Object> {
     use odoo_tui::render::Ctx;
     use odoo_tui::render::backup::{BackupKind, backup_job_of};
+    use odoo_tui::render::ops_parts::{UpgradeModules, UpgradeSpec, upgrade_job};
     use odoo_tui::render::restore::{
         RestoreSpec, RestoreStep, backup_source, clone_job, restore_job, restore_step_job,
     };
@@ -492,11 +493,168 @@ fn command_jobs(v: &Values, release: &str) -> Vec<Object> {
         source: backup_source(&ctx),
     };
     let mut out = vec![b.job];
+    out.push(upgrade_job(
+        &ctx,
+        &UpgradeSpec {
+            modules: UpgradeModules::All,
+            image: v.backend.image.clone(),
+            revision: 4,
+            beside_backend: false,
+        },
+    ));
     out.push(restore_job(&ctx, &spec, t));
     out.push(restore_step_job(&ctx, RestoreStep::Commit, t));
     out.push(restore_step_job(&ctx, RestoreStep::Undo, t));
     out.push(clone_job(&ctx, true, t));
     out
+}
+
+/// One source of each kind: public over HTTPS at a tag, private over HTTPS with a token,
+/// private over SSH with a deploy key (at a commit, with a folder), public over git://.
+const ADDONS_SETS: &[&str] = &[
+    "backend.addons[0].name=oca-web,backend.addons[0].repo=https://github.com/OCA/web.git,backend.addons[0].ref=v18.0.1.0.0,backend.addons[1].name=acme,backend.addons[1].repo=https://git.example.com/acme/odoo-modules.git,backend.addons[1].ref=v2.3.0,backend.addons[1].secret=acme-git-token,backend.addons[2].name=partner,backend.addons[2].repo=git@github.com:partner/odoo.git,backend.addons[2].ref=3f1c0d8e9a7b6c5d4e3f2a1b0c9d8e7f6a5b4c3d,backend.addons[2].path=addons,backend.addons[2].secret=partner-deploy-key,backend.addons[3].name=mirror,backend.addons[3].repo=git://git.example.com/mirror.git,backend.addons[3].ref=v1.0",
+];
+
+/// The pods that run Odoo's code: they all see the same sources.
+fn odoo_pods(objs: &[Object]) -> Vec<(String, serde_json::Value)> {
+    all_pod_specs(objs)
+        .into_iter()
+        .filter(|(_, spec)| {
+            spec["containers"][0]["image"]
+                .as_str()
+                .is_some_and(|i| i.starts_with("ghcr.io/sergio-bershadsky/odoo"))
+        })
+        .collect()
+}
+
+#[test]
+fn addon_sources_render_and_match_their_snapshot() {
+    let v = load(Some("quick-start"), ADDONS_SETS);
+    let objs = objects(&v, "acme");
+    let deployment = json_of(&objs, "Deployment/acme-odoo-backend");
+    insta::assert_snapshot!(
+        "addons-backend-pod",
+        serde_saphyr::to_string(&deployment["spec"]["template"]["spec"]).unwrap()
+    );
+}
+
+#[test]
+fn every_odoo_pod_fetches_the_same_sources_onto_addons_path() {
+    let v = load(Some("quick-start"), ADDONS_SETS);
+    let mut objs = objects(&v, "acme");
+    objs.extend(command_jobs(&v, "acme"));
+    let pods = odoo_pods(&objs);
+    let names: Vec<&str> = pods.iter().map(|(k, _)| k.as_str()).collect();
+    for want in [
+        "Deployment/acme-odoo-backend",
+        "Job/acme-odoo-init",
+        "Job/acme-odoo-storage-init",
+        "Job/acme-odoo-upgrade-4",
+    ] {
+        assert!(names.contains(&want), "{want} not in {names:?}");
+    }
+    let (_, first) = &pods[0];
+    for (key, spec) in &pods {
+        let init = spec["initContainers"].as_array().unwrap();
+        assert_eq!(init[0]["name"], "fetch-addons", "{key}");
+        assert_eq!(init[1]["name"], "addons-python", "{key}");
+        assert_eq!(init[0], first["initContainers"][0], "{key}");
+        assert_eq!(init[1], first["initContainers"][1], "{key}");
+        assert_eq!(
+            init[0]["image"],
+            "alpine/git:v2.49.1@sha256:c0280cf9572316299b08544065d3bf35db65043d5e3963982ec50647d2746e26"
+        );
+        let c = &spec["containers"][0];
+        let mounts = c["volumeMounts"].as_array().unwrap();
+        for (name, path) in [
+            ("addons", "/mnt/odoo-tui/addons"),
+            ("addons-python", "/mnt/odoo-tui/python"),
+        ] {
+            let m = mounts.iter().find(|m| m["name"] == name);
+            assert_eq!(
+                m.map(|m| (&m["mountPath"], &m["readOnly"])),
+                Some((&serde_json::json!(path), &serde_json::json!(true))),
+                "{key}: {name}"
+            );
+        }
+        let env = c["env"].as_array().unwrap();
+        assert!(
+            env.iter()
+                .any(|e| e["name"] == "PYTHONPATH" && e["value"] == "/mnt/odoo-tui/python"),
+            "{key}"
+        );
+        // The Odoo container never sees the credentials.
+        assert!(
+            !mounts.iter().any(|m| m["name"] == "addons-secrets"),
+            "{key}"
+        );
+    }
+    let conf = odoo_conf(&objs, "acme-odoo");
+    assert!(
+        conf.contains(
+            "addons_path = /mnt/extra-addons,/mnt/odoo-tui/addons/oca-web,/mnt/odoo-tui/addons/acme,/mnt/odoo-tui/addons/partner/addons,/mnt/odoo-tui/addons/mirror\n"
+        ),
+        "{conf}"
+    );
+}
+
+#[test]
+fn a_private_sources_secret_reaches_only_the_fetch_container_as_files() {
+    let v = load(Some("quick-start"), ADDONS_SETS);
+    let objs = objects(&v, "acme");
+    let spec = json_of(&objs, "Deployment/acme-odoo-backend")["spec"]["template"]["spec"].clone();
+    let vol = spec["volumes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["name"] == "addons-secrets")
+        .expect("the Secrets are projected")
+        .clone();
+    assert_eq!(
+        vol["projected"]["sources"],
+        serde_json::json!([
+            {"secret": {"name": "acme-git-token", "items": [
+                {"key": "username", "path": "acme/username"},
+                {"key": "password", "path": "acme/password"},
+            ]}},
+            {"secret": {"name": "partner-deploy-key", "items": [
+                {"key": "ssh-privatekey", "path": "partner/ssh-privatekey"},
+                {"key": "known_hosts", "path": "partner/known_hosts"},
+            ]}},
+        ])
+    );
+    for c in spec["initContainers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(spec["containers"].as_array().unwrap())
+    {
+        let has = c["volumeMounts"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|m| m["name"] == "addons-secrets");
+        assert_eq!(has, c["name"] == "fetch-addons", "{}", c["name"]);
+        // No credential in an env var of any container: files only.
+        for e in c["env"].as_array().into_iter().flatten() {
+            let r = &e["valueFrom"]["secretKeyRef"]["name"];
+            assert!(
+                r != "acme-git-token" && r != "partner-deploy-key",
+                "{} {}",
+                c["name"],
+                e["name"]
+            );
+        }
+    }
+}
+
+#[test]
+fn without_sources_nothing_changes() {
+    let v = load(Some("quick-start"), &[]);
+    let objs = objects(&v, "acme");
+    let text = output::to_yaml_stream(&objs, true);
+    assert!(!text.contains("addons-python") && !text.contains("fetch-addons"));
+    assert!(odoo_conf(&objs, "acme-odoo").contains("addons_path = /mnt/extra-addons\n"));
 }
 
 fn all_scenarios() -> Vec<Vec<Object>> {
@@ -526,6 +684,10 @@ fn all_scenarios() -> Vec<Vec<Object>> {
     );
     let mut all = objects(&everything, "acme");
     all.extend(command_jobs(&everything, "acme"));
+    out.push(all);
+    let addons = load(Some("quick-start"), ADDONS_SETS);
+    let mut all = objects(&addons, "acme");
+    all.extend(command_jobs(&addons, "acme"));
     out.push(all);
     let local = load(
         Some("local-dev"),

@@ -58,6 +58,7 @@ pub fn odoo_env(ctx: &Ctx<'_>) -> Vec<EnvVar> {
             e.push(env("AWS_DEFAULT_REGION", d.s3_region.clone()));
         }
     }
+    e.extend(super::addons::odoo_env(ctx));
     e.extend(ctx.v.backend.env.iter().cloned());
     e
 }
@@ -97,6 +98,7 @@ pub fn odoo_volumes(ctx: &Ctx<'_>, filestore_pvc: bool) -> Vec<Volume> {
     } else {
         v.push(empty_dir("data"));
     }
+    v.extend(super::addons::volumes(ctx));
     v
 }
 
@@ -114,7 +116,7 @@ pub fn odoo_mounts(ctx: &Ctx<'_>) -> Vec<VolumeMount> {
     } else {
         "config-source"
     };
-    vec![
+    let mut m = vec![
         VolumeMount {
             name: conf_volume.into(),
             mount_path: format!("{CONF_DIR}/odoo.conf"),
@@ -132,7 +134,9 @@ pub fn odoo_mounts(ctx: &Ctx<'_>) -> Vec<VolumeMount> {
             mount_path: "/tmp".into(),
             ..Default::default()
         },
-    ]
+    ];
+    m.extend(super::addons::odoo_mounts(ctx));
+    m
 }
 
 fn busybox<'a>(ctx: &Ctx<'a>) -> &'a Image {
@@ -154,10 +158,11 @@ esac
 { cat /config-source/odoo.conf; printf 'admin_passwd = %s\n' "$ODOO_MASTER_PASSWORD"; } > /config/odoo.conf
 "#;
 
-/// Init containers of every Odoo pod: wait for the database; compose odoo.conf with the
-/// master password from its Secret when one is named.
+/// Init containers of every Odoo pod: fetch the modules of `backend.addons` and their
+/// Python requirements; wait for the database; compose odoo.conf with the master
+/// password from its Secret when one is named.
 pub fn odoo_init_containers(ctx: &Ctx<'_>) -> Vec<Container> {
-    let mut out = Vec::new();
+    let mut out = super::addons::init_containers(ctx);
     let d = &ctx.d;
     if ctx.v.backend.init_containers.wait_for_db.enabled {
         out.push(Container {

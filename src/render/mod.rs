@@ -1,6 +1,7 @@
 //! The renderer: `Values` (+ release name, namespace and credentials) to typed
 //! Kubernetes objects. Pure: no IO, no clock, no randomness.
 
+pub mod addons;
 mod backend;
 pub mod backup;
 mod common;

@@ -154,7 +154,7 @@ pub fn odoo_conf(ctx: &Ctx<'_>) -> String {
             ("limit_memory_hard", o.limit_memory_hard.to_string()),
             ("limit_time_cpu", o.limit_time_cpu.to_string()),
             ("limit_time_real", o.limit_time_real.to_string()),
-            ("addons_path", o.addons_path.clone()),
+            ("addons_path", super::addons::addons_path(ctx)),
             ("data_dir", o.data_dir.clone()),
             ("server_wide_modules", d.server_wide_modules(v)),
             ("log_level", o.log_level.clone()),

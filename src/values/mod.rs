@@ -1,6 +1,7 @@
 //! The configuration model: the chart's key tree with our defaults, values files
 //! (`-f`), `--set`, presets, merged in order, checked key by key, then typed.
 
+mod addons;
 pub mod cron;
 pub mod derived;
 mod model;

@@ -217,6 +217,8 @@ pub struct Backend {
     pub update_strategy: DeploymentStrategy,
     pub init_containers: BackendInitContainers,
     pub pdb: Pdb,
+    pub addons: Vec<AddonSource>,
+    pub addons_fetch: AddonsFetch,
     pub auto_upgrade: AutoUpgrade,
     pub init_db: InitDb,
     pub storage_init: StorageInit,
@@ -290,6 +292,64 @@ pub struct BackendInitContainers {
 pub struct WaitForDb {
     pub enabled: bool,
     pub image: Image,
+}
+
+/// One git source of modules (`backend.addons`, README "Your own modules").
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AddonSource {
+    pub name: String,
+    pub repo: String,
+    #[serde(rename = "ref")]
+    pub ref_: String,
+    #[serde(default)]
+    pub path: String,
+    #[serde(default)]
+    pub secret: String,
+}
+
+/// How a source is reached, read from its `repo` URL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RepoKind {
+    /// `https://…`: a Secret holds `username` and `password` (a token).
+    Https,
+    /// `ssh://…` or `user@host:path`: a Secret holds `ssh-privatekey` and `known_hosts`.
+    Ssh,
+    /// `git://…`: public, unauthenticated.
+    Git,
+}
+
+impl AddonSource {
+    pub fn kind(&self) -> Option<RepoKind> {
+        let r = self.repo.as_str();
+        if r.starts_with("https://") {
+            Some(RepoKind::Https)
+        } else if r.starts_with("ssh://") {
+            Some(RepoKind::Ssh)
+        } else if r.starts_with("git://") {
+            Some(RepoKind::Git)
+        } else if !r.contains("://")
+            && let Some((user_host, path)) = r.split_once(':')
+            && user_host.contains('@')
+            && !path.is_empty()
+        {
+            Some(RepoKind::Ssh)
+        } else {
+            None
+        }
+    }
+
+    /// A full commit id (SHA-1 or SHA-256): the only ref that can never move.
+    pub fn ref_is_commit(&self) -> bool {
+        matches!(self.ref_.len(), 40 | 64) && self.ref_.chars().all(|c| c.is_ascii_hexdigit())
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct AddonsFetch {
+    pub image: Image,
+    pub pip_only_binary: bool,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]

@@ -57,6 +57,7 @@ pub fn validate(v: &Values) -> Vec<Problem> {
     exposure(v, &mut p);
     availability(v, &mut p);
     backups(v, &mut p);
+    super::addons::check(v, &mut p);
     p
 }
 
@@ -530,6 +531,11 @@ fn images(v: &Values, p: &mut Vec<Problem>) {
         ("nginx.image", &v.nginx.image, v.nginx.enabled),
         ("backup.image", &v.backup.image, v.backup.enabled),
         ("backup.mcImage", &v.backup.mc_image, v.backup.enabled),
+        (
+            "backend.addonsFetch.image",
+            &v.backend.addons_fetch.image,
+            !v.backend.addons.is_empty(),
+        ),
     ];
     list.push(("frontend.image", &v.frontend.image, v.frontend.enabled));
     for (path, img, used) in list {

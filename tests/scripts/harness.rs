@@ -681,6 +681,23 @@ impl Case {
                     std::fs::write(d.join(item["path"].as_str().unwrap()), text).unwrap();
                 }
                 d
+            } else if let Some(sources) = vol["projected"]["sources"].as_array() {
+                // Secrets projected item by item (a missing key: the pod would not start).
+                let d = pod_dir.join(format!("vol-{name}"));
+                std::fs::create_dir_all(&d).unwrap();
+                for s in sources {
+                    let secret = s["secret"]["name"].as_str().expect("a Secret projection");
+                    for item in s["secret"]["items"].as_array().into_iter().flatten() {
+                        let key = item["key"].as_str().unwrap();
+                        let text = self
+                            .secret(secret, key)
+                            .unwrap_or_else(|| panic!("no Secret {secret} key {key}"));
+                        let file = d.join(item["path"].as_str().unwrap());
+                        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+                        std::fs::write(file, text).unwrap();
+                    }
+                }
+                d
             } else {
                 let d = pod_dir.join(format!("vol-{name}"));
                 std::fs::create_dir_all(&d).unwrap();
