@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
 use harness::{Case, Run, RunOpts, generated, load, pg};
+use odoo_tui::status::{CauseKind, Evidence, classify};
 
 macro_rules! need_pg {
     () => {
@@ -338,9 +339,21 @@ fn a_commit_is_fetched_by_id_and_a_branch_is_fetched_with_a_warning_that_it_floa
     assert!(!r.stderr.contains("source one: warning"), "{r}");
 }
 
+/// What the live view makes of a failed fetch: the classifier on the log tail.
+fn cause_of(r: &Run) -> Option<(CauseKind, Option<String>)> {
+    let log: Vec<String> = r.stderr.lines().map(str::to_string).collect();
+    classify(&Evidence {
+        log: &log,
+        reason: Some("Error"),
+        exit_code: Some(r.code),
+        ..Default::default()
+    })
+    .map(|c| (c.kind, c.facts.source))
+}
+
 /// Run a case expected to fail; its stderr, checked to end with the line naming the
-/// source.
-fn failure(sources: &[(&str, &str, &str, &str, &str)], source: &str) -> String {
+/// source and to give the cause `kind` naming that source.
+fn failure(sources: &[(&str, &str, &str, &str, &str)], source: &str, kind: CauseKind) -> String {
     let c = case_with(sources);
     let (r, _) = fetch(&c, &RunOpts::default());
     assert!(!r.ok(), "{r}");
@@ -349,6 +362,7 @@ fn failure(sources: &[(&str, &str, &str, &str, &str)], source: &str) -> String {
         last.starts_with(&format!("odoo-tui addons: source {source}: ")),
         "{r}"
     );
+    assert_eq!(cause_of(&r), Some((kind, Some(source.to_string()))), "{r}");
     r.stderr
 }
 
@@ -374,16 +388,28 @@ fn each_bad_source_fails_before_odoo_starts_naming_the_source() {
     let d = git_daemon(&repos);
     let url = |n: &str| format!("git://127.0.0.1:{}/{n}.git", d.port);
 
-    let e = failure(&[("shop", &url("shop"), "v2", "", "")], "shop");
+    let e = failure(
+        &[("shop", &url("shop"), "v2", "", "")],
+        "shop",
+        CauseKind::AddonRefMissing,
+    );
     assert!(e.contains("has no tag or branch named v2"), "{e}");
 
-    let e = failure(&[("shop", &url("shop"), "v1", "docs", "")], "shop");
+    let e = failure(
+        &[("shop", &url("shop"), "v1", "docs", "")],
+        "shop",
+        CauseKind::AddonNoModules,
+    );
     assert!(
         e.contains("no module in folder docs of") && e.contains("__manifest__.py"),
         "{e}"
     );
 
-    let e = failure(&[("shop", &url("shop"), "v1", "addons", "")], "shop");
+    let e = failure(
+        &[("shop", &url("shop"), "v1", "addons", "")],
+        "shop",
+        CauseKind::AddonNoModules,
+    );
     assert!(e.contains("has no folder addons at v1"), "{e}");
 
     let e = failure(
@@ -392,19 +418,32 @@ fn each_bad_source_fails_before_odoo_starts_naming_the_source() {
             ("fork", &url("other"), "v1", "", ""),
         ],
         "fork",
+        CauseKind::AddonModuleTwice,
     );
     assert!(e.contains("module shop_base is also in source shop"), "{e}");
 
-    let e = failure(&[("single", &url("single"), "v1", "", "")], "single");
+    let e = failure(
+        &[("single", &url("single"), "v1", "", "")],
+        "single",
+        CauseKind::AddonNoModules,
+    );
     assert!(e.contains("is itself a module"), "{e}");
 
-    let e = failure(&[("gone", &url("missing"), "v1", "", "")], "gone");
+    let e = failure(
+        &[("gone", &url("missing"), "v1", "", "")],
+        "gone",
+        CauseKind::AddonRepositoryNotFound,
+    );
     assert!(e.contains("cannot read git://"), "{e}");
     // git's own reason is in the log tail, for the classifier and the user.
     assert!(e.contains("fatal:"), "{e}");
 
     let closed = format!("git://127.0.0.1:{}/shop.git", free_port());
-    let e = failure(&[("down", &closed, "v1", "", "")], "down");
+    let e = failure(
+        &[("down", &closed, "v1", "", "")],
+        "down",
+        CauseKind::AddonSourceUnreachable,
+    );
     assert!(
         e.contains("cannot read") && e.contains("Connection refused"),
         "{e}"
@@ -462,6 +501,11 @@ fn a_private_source_is_fetched_with_its_token_which_is_never_shown() {
         "{r}"
     );
     assert!(!format!("{}{}", r.stdout, r.stderr).contains(wrong), "{r}");
+    assert_eq!(
+        cause_of(&r),
+        Some((CauseKind::AddonSourceAuthFailed, Some("acme".into()))),
+        "{r}"
+    );
 
     // No Secret at all: git does not wait for a prompt, it fails at once.
     let c = case_with(&[("acme", &url, "v3.1.0", "", "")]);

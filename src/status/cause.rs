@@ -74,11 +74,29 @@ pub enum CauseKind {
     AddressInUse,
     /// An Odoo worker passed `limit_memory_hard` (or `limit_memory_soft`).
     OdooMemoryLimit,
+    /// A git source of `backend.addons` refused its credential (token, deploy key or
+    /// host key).
+    AddonSourceAuthFailed,
+    /// A git source's repository does not exist (or the credential may not see it).
+    AddonRepositoryNotFound,
+    /// A git source's host cannot be reached.
+    AddonSourceUnreachable,
+    /// A git source has no tag or branch of its ref.
+    AddonRefMissing,
+    /// A git source's folder holds no module.
+    AddonNoModules,
+    /// Two git sources provide the same module.
+    AddonModuleTwice,
+    /// A Python requirement of the sources cannot be installed with pip.
+    AddonPythonPackage,
 }
 
 /// The values a cause names, for its message and the next step. Never a secret.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Facts {
+    /// The `backend.addons` source a failure is about.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -170,6 +188,59 @@ const RULES: &[Rule] = &[
         kind: CauseKind::OomKilled,
         retryable: false,
         matches: &[Match::Reason("OOMKilled")],
+    },
+    Rule {
+        kind: CauseKind::AddonSourceAuthFailed,
+        retryable: false,
+        matches: &[
+            Match::Line(&["fatal: Authentication failed for '"]),
+            Match::Line(&["Permission denied (publickey"]),
+            Match::Line(&["Host key verification failed."]),
+        ],
+    },
+    Rule {
+        kind: CauseKind::AddonRepositoryNotFound,
+        retryable: false,
+        matches: &[
+            Match::Line(&["fatal: repository '", "' not found"]),
+            Match::Line(&["fatal: remote error: ", "no such repository"]),
+            Match::Line(&["fatal: remote error: ", "repository not exported"]),
+        ],
+    },
+    Rule {
+        kind: CauseKind::AddonSourceUnreachable,
+        retryable: true,
+        matches: &[Match::Line(&[ADDONS_PREFIX, ": cannot read "])],
+    },
+    Rule {
+        kind: CauseKind::AddonRefMissing,
+        retryable: false,
+        matches: &[Match::Line(&[
+            ADDONS_PREFIX,
+            " has no tag or branch named ",
+        ])],
+    },
+    Rule {
+        kind: CauseKind::AddonNoModules,
+        retryable: false,
+        matches: &[
+            Match::Line(&[ADDONS_PREFIX, ": no module in "]),
+            Match::Line(&[ADDONS_PREFIX, " has no folder "]),
+            Match::Line(&[ADDONS_PREFIX, " is itself a module"]),
+        ],
+    },
+    Rule {
+        kind: CauseKind::AddonModuleTwice,
+        retryable: false,
+        matches: &[Match::Line(&[ADDONS_PREFIX, " is also in source "])],
+    },
+    Rule {
+        kind: CauseKind::AddonPythonPackage,
+        retryable: false,
+        matches: &[
+            Match::Line(&["odoo-tui addons: Python package "]),
+            Match::Line(&["odoo-tui addons: the sources' Python requirements"]),
+        ],
     },
     Rule {
         kind: CauseKind::PgDumpVersionMismatch,
@@ -286,6 +357,18 @@ const RULES: &[Rule] = &[
         ],
     },
 ];
+
+/// How the `fetch-addons` init container's failure line starts (`render/addons.rs`).
+const ADDONS_PREFIX: &str = "odoo-tui addons: source ";
+
+/// The source named by the fetch script's failure line, if the log has one.
+fn addon_source(log: &[String]) -> Option<String> {
+    log.iter().rev().find_map(|l| {
+        let rest = after(l, ADDONS_PREFIX)?;
+        let name = rest.split(':').next()?.trim();
+        (!name.is_empty() && !name.contains(' ')).then(|| name.to_string())
+    })
+}
 
 /// The cause of a failure, when a rule of the table recognises it.
 pub fn classify(e: &Evidence<'_>) -> Option<Cause> {
@@ -475,6 +558,88 @@ fn describe(rule: &Rule, e: &Evidence<'_>, line: Option<&str>) -> Cause {
                 format!(
                     "another process of the pod listens on it: check {prefix}.service.ports and any sidecar or extra container"
                 ),
+            )
+        }
+        CauseKind::AddonSourceAuthFailed => {
+            f.source = addon_source(e.log);
+            let s = f.source.clone().unwrap_or_default();
+            let what = if text.contains("Host key verification failed") {
+                "the SSH host key is not the one in known_hosts"
+            } else if text.contains("Permission denied (publickey") {
+                "the repository refused the SSH deploy key"
+            } else {
+                "the repository refused the user name and token"
+            };
+            (
+                format!("git source {s}: {what}"),
+                format!(
+                    "fix the Secret of source {s} (backend.addons[].secret): `username` and `password` (a token that may read the repository) for HTTPS, or `ssh-privatekey` (a deploy key of the repository) and the host's line in `known_hosts` for SSH; retrying cannot help"
+                ),
+            )
+        }
+        CauseKind::AddonRepositoryNotFound => {
+            f.source = addon_source(e.log);
+            let s = f.source.clone().unwrap_or_default();
+            (
+                format!("git source {s}: the repository does not exist"),
+                format!(
+                    "fix the repo of source {s} in backend.addons (a forge also says \"not found\" to a token that may not read a private repository: check its Secret); retrying cannot help"
+                ),
+            )
+        }
+        CauseKind::AddonSourceUnreachable => {
+            f.source = addon_source(e.log);
+            let s = f.source.clone().unwrap_or_default();
+            (
+                format!("git source {s}: the repository cannot be reached"),
+                format!(
+                    "check the repo URL of source {s} in backend.addons and that the cluster can reach its host (DNS, firewall, proxy); it may pass once the host answers"
+                ),
+            )
+        }
+        CauseKind::AddonRefMissing => {
+            f.source = addon_source(e.log);
+            let s = f.source.clone().unwrap_or_default();
+            let r = between(text, " has no tag or branch named ", " (")
+                .unwrap_or_default();
+            (
+                format!("git source {s}: no tag or branch {r} in the repository"),
+                format!(
+                    "set the ref of source {s} in backend.addons to a tag that exists or a full 40-character commit id; retrying cannot help"
+                ),
+            )
+        }
+        CauseKind::AddonNoModules => {
+            f.source = addon_source(e.log);
+            let s = f.source.clone().unwrap_or_default();
+            (
+                format!("git source {s}: its folder holds no module"),
+                format!(
+                    "set the path of source {s} in backend.addons to the folder of the repository that holds the module folders (each with a __manifest__.py); retrying cannot help"
+                ),
+            )
+        }
+        CauseKind::AddonModuleTwice => {
+            f.source = addon_source(e.log);
+            f.module = between(text, ": module ", " is also in source ");
+            let s = f.source.clone().unwrap_or_default();
+            let m = f.module.clone().unwrap_or_default();
+            (
+                format!("module {m} comes from two git sources"),
+                format!(
+                    "remove {m} from one of them (or set the path of source {s} to a folder without it); retrying cannot help"
+                ),
+            )
+        }
+        CauseKind::AddonPythonPackage => {
+            f.module = between(text, "Python package ", " cannot be installed");
+            let m = f
+                .module
+                .clone()
+                .unwrap_or_else(|| "a requirement".to_string());
+            (
+                format!("the Python package {m} of the git sources cannot be installed with pip"),
+                "build a custom image FROM the backend image that installs it and set backend.image.repository/tag (README, \"Your own modules\"), or let pip build it from source with backend.addonsFetch.pipOnlyBinary=false; retrying cannot help".to_string(),
             )
         }
         CauseKind::OdooMemoryLimit => {
