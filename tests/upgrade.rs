@@ -85,6 +85,13 @@ fn image(d: &Json) -> String {
 }
 
 /// `s3://odoo-filestore/backups/acme-odoo-1-2611272305.dump` (or `pvc:...`) →
+/// `acme-odoo-1-2611272305`, what `restore --from` takes.
+fn backup_id(location: &str) -> String {
+    let file = location.rsplit('/').next().unwrap();
+    file.strip_suffix(".dump").unwrap().to_string()
+}
+
+/// `s3://odoo-filestore/backups/acme-odoo-1-2611272305.dump` (or `pvc:...`) →
 /// `acme-odoo-backup-1-2611272305`.
 fn backup_job_of(location: &str) -> String {
     let file = location.rsplit('/').next().unwrap();
@@ -260,7 +267,11 @@ fn a_failing_upgrade_job_keeps_the_backend_stopped_until_abort() {
     assert!(out.contains("the backend stays stopped"), "{out}");
     assert!(out.contains("odoo-tui upgrade acme --resume"), "{out}");
     assert!(out.contains("odoo-tui upgrade acme --abort"), "{out}");
-    assert!(out.contains("pg_restore --clean"), "{out}");
+    let id = backup_id(env.last()["backup_location"].as_str().unwrap());
+    assert!(
+        out.contains(&format!("`odoo-tui restore acme --from {id}`")),
+        "{out}"
+    );
     let d = env.backend();
     assert_eq!(d["spec"]["replicas"], 0);
     assert_eq!(image(&d), "ghcr.io/sergio-bershadsky/odoo:18.0-20260926");
@@ -303,7 +314,10 @@ fn a_failing_upgrade_job_keeps_the_backend_stopped_until_abort() {
         out.contains("the database may already be migrated"),
         "{out}"
     );
-    assert!(out.contains("pg_restore --clean"), "{out}");
+    assert!(
+        out.contains(&format!("`odoo-tui restore acme --from {id}`")),
+        "{out}"
+    );
     let d = env.backend();
     assert_eq!(d["spec"]["replicas"], 2);
     assert_eq!(d["status"]["readyReplicas"], 2);
@@ -321,6 +335,106 @@ fn a_failing_upgrade_job_keeps_the_backend_stopped_until_abort() {
     // Closed: the instance is usable again.
     env.ok(&["new", "acme", "--yes"]);
     let o = env.run(&["upgrade", "acme", "--abort", "--yes"]);
+    assert!(
+        text(&o).contains("no upgrade of `acme` is open"),
+        "{}",
+        text(&o)
+    );
+}
+
+/// The listing Job of `restore` prints the manifest of the pre-upgrade backup `id`
+/// (taken with the previous image); `extra` adds scenario rules.
+fn listing_scenario(id: &str, extra: &str) -> Scenario {
+    let manifest = format!(
+        r#"odoo-tui-manifest {{"id": "{id}", "time": "2026-11-27T03:00:09Z", "kind": "pre-upgrade", "contents": "database", "database": "odoo", "image": "ghcr.io/sergio-bershadsky/odoo:18.0-20260926", "revision": 1, "postgresql": 18, "modules": ["base"], "sizes": {{"database": 1000, "filestore": 0}}, "files": {{"dump": {{"name": "{id}.dump", "bytes": 4096}}}}}}"#
+    );
+    Scenario::from_yaml(&format!(
+        "pods:\n  - selector: {{app.kubernetes.io/component: backup}}\n    container: list\n    logs: [{}]\n{extra}",
+        serde_json::to_string(&manifest).unwrap()
+    ))
+    .unwrap()
+}
+
+#[test]
+fn the_pre_upgrade_backup_named_after_a_failure_restores_the_instance_and_closes_the_upgrade() {
+    let env = Env::with_scenario(
+        "pods:\n  - selector: {app.kubernetes.io/component: upgrade}\n    exitCode: 1\n    runSeconds: 1\n    logs: [\"ERROR: column sale_order.x does not exist\"]\n",
+    );
+    env.install(&[
+        "--set",
+        "nginx.enabled=true",
+        "--set",
+        "backend.replicaCount=2",
+    ]);
+    let o = env.run(&[
+        "upgrade",
+        "acme",
+        "--modules",
+        "sale",
+        "--image-tag",
+        "18.0-next",
+        "--yes",
+    ]);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(3), "{out}");
+    let id = backup_id(env.last()["backup_location"].as_str().unwrap());
+    let restore = format!("odoo-tui restore acme --from {id}");
+    assert!(out.contains(&restore), "{out}");
+
+    // A restore that fails puts the migrated database back and never starts the
+    // previous image on it: the backend stays stopped and the upgrade open.
+    env.server.set_scenario(listing_scenario(
+        &id,
+        "  - selector: {app.kubernetes.io/component: restore}\n    container: swap\n    exitCode: 1\n    logs: [\"database odoo has 1 sessions of other roles\"]\n",
+    ));
+    let o = env.run(&["restore", "acme", "--from", &id, "--yes"]);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(3), "{out}");
+    assert!(
+        out.contains("an upgrade of `acme` to ghcr.io/sergio-bershadsky/odoo:18.0-next is open"),
+        "{out}"
+    );
+    assert!(
+        out.contains("the backend stays stopped as the open upgrade left it"),
+        "{out}"
+    );
+    assert_eq!(env.backend()["spec"]["replicas"], 0);
+    assert!(env.maintenance_on());
+    let upgrade = |env: &Env| {
+        env.record()
+            .1
+            .into_iter()
+            .rev()
+            .find(|e| e["kind"] == "upgrade")
+            .unwrap()
+    };
+    assert_eq!(upgrade(&env)["result"], "running");
+
+    // The restore as printed: the database, the previous image and the replicas back,
+    // the page off, the upgrade closed; the instance is usable again.
+    env.server.set_scenario(listing_scenario(&id, ""));
+    let o = env.run(&["restore", "acme", "--from", &id, "--yes"]);
+    let out = text(&o);
+    assert!(o.status.success(), "{out}");
+    assert!(out.contains("the open upgrade is closed"), "{out}");
+    let d = env.backend();
+    assert_eq!(image(&d), "ghcr.io/sergio-bershadsky/odoo:18.0-20260926");
+    assert_eq!(d["spec"]["replicas"], 2);
+    assert_eq!(d["status"]["readyReplicas"], 2);
+    assert!(!env.maintenance_on());
+    let closed = upgrade(&env);
+    assert_eq!(closed["result"], "failed");
+    assert!(
+        closed["detail"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("closed by the restore of backup {id}")),
+        "{closed}"
+    );
+    assert_eq!(env.last()["kind"], "restore");
+    assert_eq!(env.last()["result"], "succeeded");
+    env.ok(&["new", "acme", "--yes"]);
+    let o = env.run(&["upgrade", "acme", "--resume"]);
     assert!(
         text(&o).contains("no upgrade of `acme` is open"),
         "{}",
@@ -388,6 +502,21 @@ fn an_interrupted_upgrade_is_resumed_without_touching_its_running_job() {
     assert_eq!(o.status.code(), Some(1), "{out}");
     assert!(out.contains("still running"), "{out}");
     assert!(out.contains("--resume"), "{out}");
+    // Nor does a restore: it would replace the database under `-u`.
+    let o = env.run(&["restore", "--yes"]);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(
+        out.contains("Job/acme-odoo-upgrade-2 of the open upgrade of `acme` is still running"),
+        "{out}"
+    );
+    let backup_jobs = env
+        .server
+        .objects("jobs", NS)
+        .into_iter()
+        .filter(|j| j["metadata"]["labels"]["app.kubernetes.io/component"] == "backup")
+        .count();
+    assert_eq!(backup_jobs, 0, "{out}");
 
     // --resume follows the same Job to its end, then rolls out.
     let o = env.run(&["upgrade", "--resume"]);
@@ -434,7 +563,11 @@ fn a_rollout_that_fails_after_the_migration_never_puts_the_old_image_back_by_its
         "{out}"
     );
     assert!(out.contains("--abort"), "{out}");
-    assert!(out.contains("pg_restore --clean"), "{out}");
+    let id = backup_id(env.last()["backup_location"].as_str().unwrap());
+    assert!(
+        out.contains(&format!("`odoo-tui restore acme --from {id}`")),
+        "{out}"
+    );
     // The backend stays stopped on the new image, behind the maintenance page.
     let d = env.backend();
     assert_eq!(d["spec"]["replicas"], 0);

@@ -7,6 +7,9 @@
 //! through the apply engine, smoke check included; then the replaced database dropped.
 //! Any failure after the backend stopped swaps the replaced database back and starts the
 //! backend on its previous image: the instance is as it was before the command.
+//! During an open upgrade (docs/ARCHITECTURE.md, "Upgrades") it refuses while the
+//! upgrade Job runs, and closes the upgrade once done; after a failure it never starts
+//! the previous image on a database the upgrade touched: the backend stays stopped.
 
 use std::time::{Duration, Instant};
 
@@ -21,6 +24,7 @@ use crate::instance::apply::Rollout;
 use crate::instance::job::{JobEnd, JobRunner};
 use crate::instance::{self, Reporter, maintenance};
 use crate::plan::backups as plan;
+use crate::plan::upgrade as upgrade_plan;
 use crate::render::ops_parts::{BackupKind, BackupTarget};
 use crate::render::restore::{
     RestoreSpec, RestoreStep, backup_source, database_claim, filestore_claim, restore_job,
@@ -65,6 +69,25 @@ async fn restore_locked(
             "backups are switched off for `{name}` (backup.enabled=false): there is nothing to restore"
         )));
     }
+    // An open upgrade: never while its Job runs `-u`; otherwise the restore replaces the
+    // database it left and closes it. Once the upgrade touched the database, no failure
+    // of the restore starts the previous image on it.
+    let upgrading = upgrade_plan::open_upgrade(&rec.history).map(|i| rec.history[i].clone());
+    if let Some(u) = upgrading.as_ref().and_then(|e| e.upgrade.as_ref())
+        && let (Some(job), Some(uid)) = (&u.job, &u.job_uid)
+        && instance::job::still_running(&kube, job, uid).await?
+    {
+        return Err(Error::failure(upgrade_plan::job_running_refusal(
+            &format!("restore {name}"),
+            &name,
+            &kube.namespace,
+            job,
+        )));
+    }
+    let keep_stopped = upgrading
+        .as_ref()
+        .and_then(|e| e.upgrade.as_ref())
+        .is_some_and(|u| u.phase.touched_database());
     let creds = Credentials::default();
     let input = RenderInput {
         release: &name,
@@ -154,6 +177,9 @@ async fn restore_locked(
             "safety backup first"
         }
     ));
+    if let Some(e) = &upgrading {
+        report.step(&upgrade_plan::restore_closes(&name, e));
+    }
     if !a.yes
         && !ctx.confirm(&format!(
             "Replace the database of `{name}` with backup {}?",
@@ -232,6 +258,9 @@ async fn restore_locked(
 
     // 3. The backend stopped.
     if let Err(e) = maintenance::enter(&kube, &rc, &mut w, deadline, report).await {
+        if keep_stopped {
+            return Err(Error::from(e).with_note(&upgrade_kept(&name)));
+        }
         maintenance::leave(
             &kube,
             &rc,
@@ -279,6 +308,7 @@ async fn restore_locked(
             &loaded,
             rec.revision,
             report,
+            !keep_stopped,
         )
         .await;
         history(
@@ -288,7 +318,7 @@ async fn restore_locked(
             rec.revision,
         )
         .await?;
-        return Err(e.with_note(&as_before(back)));
+        return Err(e.with_note(&as_before(back, keep_stopped, &name)));
     }
     report.step(&format!(
         "Job/{} succeeded: the backup's database is in place",
@@ -327,6 +357,7 @@ async fn restore_locked(
             &loaded,
             rec.revision,
             report,
+            !keep_stopped,
         )
         .await;
         history(
@@ -339,7 +370,7 @@ async fn restore_locked(
         return Err(Error::not_ready(format!(
             "the backend did not become ready on the restored database: {e}"
         ))
-        .with_note(&as_before(back)));
+        .with_note(&as_before(back, keep_stopped, &name)));
     }
 
     // 6. Final: the replaced database and files dropped.
@@ -353,6 +384,13 @@ async fn restore_locked(
             "the database the restore replaced is still kept as {}_previous: drop it when you no longer need it",
             rc.d.db_name
         ));
+    }
+    if let Some(mut e) = upgrading {
+        e.result = HistoryResult::Failed;
+        e.revision = rec.revision;
+        e.detail = Some(upgrade_plan::closed_by_restore(&chosen.id, &image));
+        instance::record::put_entry(&kube, &name, &loaded, e, None).await?;
+        report.step("the open upgrade is closed");
     }
     history(HistoryResult::Succeeded, &safety, None, revision).await?;
     report.emit(
@@ -391,9 +429,21 @@ fn tail(lines: &[String]) -> String {
     format!("\nlast log lines:\n  {}", lines[from..].join("\n  "))
 }
 
-/// What the message says about the instance once [`put_back`] ran.
-fn as_before(back: Result<(), Error>) -> String {
+/// What a failure says when the open upgrade keeps the backend stopped.
+fn upgrade_kept(name: &str) -> String {
+    format!(
+        "the backend stays stopped as the open upgrade left it (its database may be migrated): `odoo-tui upgrade {name} --resume`, `--abort`, or this restore again"
+    )
+}
+
+/// What the message says about the instance once [`put_back`] ran (`kept_stopped`: it
+/// put the database back but left the backend stopped for the open upgrade).
+fn as_before(back: Result<(), Error>, kept_stopped: bool, name: &str) -> String {
     match back {
+        Ok(()) if kept_stopped => format!(
+            "the database the restore replaced is back in place; {}",
+            upgrade_kept(name)
+        ),
         Ok(()) => {
             "the instance is as it was before the command: its database, files, image and replicas"
                 .into()
@@ -405,7 +455,8 @@ fn as_before(back: Result<(), Error>) -> String {
 }
 
 /// After a failure once the backend is stopped: the replaced database and files swapped
-/// back (whatever point the restore reached), then the backend on its previous values.
+/// back (whatever point the restore reached), then, with `start`, the backend on its
+/// previous values (not during an upgrade that touched the database: see the caller).
 #[allow(clippy::too_many_arguments)]
 async fn put_back(
     runner: &JobRunner<'_>,
@@ -416,6 +467,7 @@ async fn put_back(
     loaded: &Loaded,
     revision: u64,
     report: Reporter,
+    start: bool,
 ) -> Result<(), Error> {
     let undo = restore_step_job(rc, RestoreStep::Undo, crate::time::now());
     let never = CancellationToken::new();
@@ -433,6 +485,9 @@ async fn put_back(
             undo.name(),
             tail(&run.lines)
         )));
+    }
+    if !start {
+        return Ok(());
     }
     instance::apply::rollout(
         kube,

@@ -365,21 +365,6 @@ impl Run<'_> {
         }
     }
 
-    /// How to restore the backup taken first (none with `--no-backup`).
-    fn restore_hint(&self, o: &Open, rc: &Ctx<'_>) -> Option<Vec<String>> {
-        let v = &o.loaded.values;
-        o.backup().map(|t| {
-            crate::plan::backup::restore_hint(
-                &t,
-                &self.kube.namespace,
-                self.name,
-                &rc.d,
-                v.postgresql.enabled,
-                &v.postgresql.image.reference(),
-            )
-        })
-    }
-
     /// The apply engine with `loaded` as part of the open upgrade, with its own time
     /// (`--rollout-timeout`): the record gets `revision` and no entry of the apply's own,
     /// and the maintenance page stays on until the backend is ready.
@@ -572,14 +557,14 @@ impl Run<'_> {
                 o.state_mut().phase = UpgradePhase::JobFailed;
                 o.entry.detail = Some(reason.clone());
                 self.save(o).await?;
-                let hint = self.restore_hint(o, rc);
+                let backup = o.backup().map(|t| t.id());
                 Err(Error::not_ready(plan::failure_message(
                     self.name,
                     &reason,
                     &run.lines,
                     &next,
                     o.state(),
-                    hint.as_deref(),
+                    backup.as_deref(),
                 )))
             }
             JobEnd::LeftRunning(why) if why != "cancelled" => Err(Error::not_ready(
@@ -619,13 +604,13 @@ impl Run<'_> {
                 }
             }
             self.save(o).await?;
-            let hint = self.restore_hint(o, rc);
+            let backup = o.backup().map(|t| t.id());
             let message = plan::rollout_failure_message(
                 self.name,
                 &image.reference(),
                 &e.to_string(),
                 o.state(),
-                hint.as_deref(),
+                backup.as_deref(),
             );
             return Err(if e.exit() == Exit::Cancelled {
                 Error::cancelled(message)
@@ -670,23 +655,26 @@ impl Run<'_> {
         let loaded = o.loaded.clone();
         let input = input(self.kube, self.name, &loaded, &creds);
         let rc = Ctx::new(&input)?;
-        let kind = Kind::by_name("Job").expect("known");
         if let (Some(job), Some(uid)) = (&o.state().job, &o.state().job_uid)
-            && let Some(j) = self.kube.get(kind, job).await?
-            && j["metadata"]["uid"].as_str() == Some(uid.as_str())
-            && !job_finished(&j)
+            && instance::job::still_running(self.kube, job, uid).await?
         {
-            return Err(Error::failure(format!(
-                "Job/{job} is still running `-u`: odoo-tui never stops it midway — wait for it with `odoo-tui upgrade {} --resume`, or stop it yourself (kubectl -n {} delete job/{job}) and run --abort again",
-                self.name, self.kube.namespace
+            return Err(Error::failure(plan::job_running_refusal(
+                &format!("upgrade {} --abort", self.name),
+                self.name,
+                &self.kube.namespace,
+                job,
             )));
         }
         let u = o.state().clone();
         let image = o.entry.image.clone().unwrap_or_default();
-        let hint = self.restore_hint(o, &rc);
+        let backup = o.backup().map(|t| t.id());
         if u.phase.touched_database() {
-            self.report
-                .step(&plan::abort_warning(&u, &image, hint.as_deref()));
+            self.report.step(&plan::abort_warning(
+                self.name,
+                &u,
+                &image,
+                backup.as_deref(),
+            ));
         }
         if !yes
             && !self.ctx.confirm(&format!(
@@ -747,14 +735,6 @@ impl Run<'_> {
         );
         Ok(())
     }
-}
-
-fn job_finished(j: &serde_json::Value) -> bool {
-    j["status"]["conditions"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .any(|c| (c["type"] == "Complete" || c["type"] == "Failed") && c["status"] == "True")
 }
 
 /// The render input of the instance with its recorded values.

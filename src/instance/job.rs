@@ -89,6 +89,16 @@ fn owned_by(pod: &Pod, job: &str) -> bool {
             .is_some_and(|n| n == job)
 }
 
+/// Whether the Job `name` is there with uid `uid` and has not ended yet (`-u` may be
+/// running in it: nothing else may touch the database or the backend then).
+pub async fn still_running(kube: &Kube, name: &str, uid: &str) -> Result<bool, Error> {
+    let kind = Kind::by_name("Job").expect("known");
+    Ok(kube
+        .get(kind, name)
+        .await?
+        .is_some_and(|j| j["metadata"]["uid"].as_str() == Some(uid) && !finished(&j)))
+}
+
 fn finished(job: &serde_json::Value) -> bool {
     job["status"]["conditions"]
         .as_array()

@@ -308,6 +308,33 @@ pub fn open_refusal(command: &str, release: &str, e: &HistoryEntry) -> String {
     m
 }
 
+/// Why `command` refuses while the open upgrade's Job `job` still runs `-u`: it would
+/// race the migration, and odoo-tui never stops that Job midway.
+pub fn job_running_refusal(command: &str, release: &str, namespace: &str, job: &str) -> String {
+    format!(
+        "Job/{job} of the open upgrade of `{release}` is still running `-u`: `odoo-tui {command}` would act on a database being migrated, and odoo-tui never stops that Job midway — wait for it with `odoo-tui upgrade {release} --resume`, or stop it yourself (kubectl -n {namespace} delete job/{job}) and run again"
+    )
+}
+
+/// What a restore says it does to the open upgrade `e`: it replaces the database the
+/// upgrade left and closes the upgrade.
+pub fn restore_closes(release: &str, e: &HistoryEntry) -> String {
+    let phase = e
+        .upgrade
+        .as_ref()
+        .map(|u| u.phase.describe())
+        .unwrap_or("?");
+    format!(
+        "an upgrade of `{release}` to {} is open ({phase}): this restore replaces the database it left and, once done, closes it",
+        e.image.as_deref().unwrap_or("?")
+    )
+}
+
+/// The detail an open upgrade is closed with by a successful restore.
+pub fn closed_by_restore(backup: &str, image: &str) -> String {
+    format!("closed by the restore of backup {backup}: the backend runs {image}")
+}
+
 /// Whether the upgrade's backup runs after the backend is stopped: a filestore on the
 /// backend's ReadWriteOnce PVC is free then (the backup pod mounts it), and the backup
 /// is exactly the state `-u` starts from. With S3 the backend serves during the backup.
@@ -315,24 +342,25 @@ pub fn backup_after_stop(strategy: Strategy, filestore_pvc: bool) -> bool {
     strategy == Strategy::Maintenance && filestore_pvc
 }
 
-/// The ways out an open upgrade leaves, one per line.
-fn ways_out(release: &str, u: &UpgradeState, restore: Option<&[String]>, retry: &str) -> String {
+/// The ways out an open upgrade leaves, one per line. `backup`: the id of the backup
+/// taken first (none with `--no-backup`).
+fn ways_out(release: &str, u: &UpgradeState, backup: Option<&str>, retry: &str) -> String {
     let mut m = format!("\nways out:\n  - {retry}: `odoo-tui upgrade {release} --resume`");
-    match restore {
-        Some(h) => {
-            m.push_str(&format!(
-                "\n  - or restore the pre-upgrade backup, then put the previous image {} back with `odoo-tui upgrade {release} --abort`:",
-                u.previous_image
-            ));
-            for l in h {
-                m.push_str("\n      ");
-                m.push_str(l);
-            }
-        }
-        None => m.push_str(&format!(
-            "\n  - or put the previous image {} back with `odoo-tui upgrade {release} --abort` (no backup was taken: --no-backup)",
+    match backup {
+        Some(id) => m.push_str(&format!(
+            "\n  - or go back to before the upgrade with the pre-upgrade backup {id}: `odoo-tui restore {release} --from {id}` (its database and files, on the image it was taken with, {}; this closes the upgrade)",
             u.previous_image
         )),
+        None => m.push_str(
+            "\n  - no backup was taken (--no-backup): there is no copy of the database from before the upgrade",
+        ),
+    }
+    m.push_str(&format!(
+        "\n  - or put the previous image {} back with {} replica(s) on the database as it is now: `odoo-tui upgrade {release} --abort`",
+        u.previous_image, u.previous_replicas
+    ));
+    if u.phase.touched_database() {
+        m.push_str(" (it may fail on a migrated database)");
     }
     m
 }
@@ -345,7 +373,7 @@ pub fn failure_message(
     lines: &[String],
     next: &str,
     u: &UpgradeState,
-    restore: Option<&[String]>,
+    backup: Option<&str>,
 ) -> String {
     let mut message = with_log_tail(format!("the upgrade failed: {reason}"), lines);
     if Strategy::from_label(&u.strategy) == Strategy::Online {
@@ -362,7 +390,7 @@ pub fn failure_message(
     message.push_str(&ways_out(
         release,
         u,
-        restore,
+        backup,
         "fix the cause, then run the upgrade Job again",
     ));
     message
@@ -375,7 +403,7 @@ pub fn rollout_failure_message(
     image: &str,
     error: &str,
     u: &UpgradeState,
-    restore: Option<&[String]>,
+    backup: Option<&str>,
 ) -> String {
     let mut m = format!(
         "the modules were upgraded with {image}, but the backend did not become ready on it: {error}\nthe database is migrated: odoo-tui does not put {} back on it by itself; the backend stays stopped",
@@ -384,7 +412,7 @@ pub fn rollout_failure_message(
     m.push_str(&ways_out(
         release,
         u,
-        restore,
+        backup,
         "fix the cause, then retry the rollout",
     ));
     m
@@ -399,21 +427,17 @@ pub fn still_running_message(release: &str, job: &str, why: &str) -> String {
 }
 
 /// What `--abort` says before putting the previous image back on a database the upgrade
-/// may have migrated.
-pub fn abort_warning(u: &UpgradeState, image: &str, restore: Option<&[String]>) -> String {
+/// may have migrated; `backup` is the pre-upgrade backup's id.
+pub fn abort_warning(release: &str, u: &UpgradeState, image: &str, backup: Option<&str>) -> String {
     let mut m = format!(
         "the database may already be migrated by {image} ({}): {} may fail on it or write data the new schema does not expect",
         u.phase.describe(),
         u.previous_image
     );
-    match restore {
-        Some(h) => {
-            m.push_str("; restore the pre-upgrade backup first:");
-            for l in h {
-                m.push_str("\n  ");
-                m.push_str(l);
-            }
-        }
+    match backup {
+        Some(id) => m.push_str(&format!(
+            "; to have the database from before the upgrade back too, restore the pre-upgrade backup (instead of --abort, or after it): `odoo-tui restore {release} --from {id}`"
+        )),
         None => m.push_str(" (no backup was taken: --no-backup)"),
     }
     m
@@ -579,12 +603,13 @@ mod tests {
         assert!(m.contains("odoo-tui upgrade acme --resume"), "{m}");
         assert!(m.contains("odoo-tui upgrade acme --abort"), "{m}");
         assert!(m.contains("no backup was taken"), "{m}");
-        let hint = vec!["to restore: ...".to_string()];
-        let m = failure_message("acme", "r", &[], "n", &u, Some(&hint));
+        let m = failure_message("acme", "r", &[], "n", &u, Some("acme-odoo-1-2611272305"));
+        assert!(!m.contains("last log lines"), "{m}");
         assert!(
-            !m.contains("last log lines") && m.contains("to restore: ..."),
+            m.contains("`odoo-tui restore acme --from acme-odoo-1-2611272305`"),
             "{m}"
         );
+        assert!(m.contains("it may fail on a migrated database"), "{m}");
         let online = state(UpgradePhase::JobFailed, Strategy::Online);
         let m = failure_message("acme", "r", &[], "n", &online, None);
         assert!(m.contains("kept serving on odoo:1"), "{m}");
@@ -593,8 +618,13 @@ mod tests {
     #[test]
     fn a_failed_rollout_never_puts_the_old_image_back_by_itself() {
         let u = state(UpgradePhase::RolloutFailed, Strategy::Maintenance);
-        let hint = vec!["pg_restore ...".to_string()];
-        let m = rollout_failure_message("acme", "odoo:2", "timed out", &u, Some(&hint));
+        let m = rollout_failure_message(
+            "acme",
+            "odoo:2",
+            "timed out",
+            &u,
+            Some("acme-odoo-1-2611272305"),
+        );
         assert!(
             m.contains("does not put odoo:1 back on it by itself"),
             "{m}"
@@ -603,8 +633,11 @@ mod tests {
             m.contains("retry the rollout: `odoo-tui upgrade acme --resume`"),
             "{m}"
         );
-        assert!(m.contains("restore the pre-upgrade backup, then put the previous image odoo:1 back with `odoo-tui upgrade acme --abort`"), "{m}");
-        assert!(m.contains("pg_restore ..."), "{m}");
+        assert!(
+            m.contains("go back to before the upgrade with the pre-upgrade backup acme-odoo-1-2611272305: `odoo-tui restore acme --from acme-odoo-1-2611272305` (its database and files, on the image it was taken with, odoo:1"),
+            "{m}"
+        );
+        assert!(m.contains("`odoo-tui upgrade acme --abort`"), "{m}");
     }
 
     #[test]

@@ -567,6 +567,16 @@ impl BackupTarget {
         }
     }
 
+    /// The backup's id, `<fullname>-<revision>-<stamp>`: its dump's name without
+    /// `.dump`, what `odoo-tui restore --from` takes.
+    pub fn id(&self) -> String {
+        let file = match self {
+            BackupTarget::S3 { key, .. } => key.rsplit('/').next().unwrap_or(key),
+            BackupTarget::Pvc { file, .. } => file,
+        };
+        file.strip_suffix(".dump").unwrap_or(file).to_string()
+    }
+
     /// The target a [`BackupTarget::location`] names.
     pub fn from_location(location: &str) -> Option<BackupTarget> {
         if let Some(rest) = location.strip_prefix("s3://") {
@@ -1151,5 +1161,16 @@ mod upgrade_tests {
             spec(UpgradeModules::All, ""),
         );
         assert_eq!(j, again);
+    }
+
+    #[test]
+    fn a_backup_id_is_its_dump_without_the_extension() {
+        let s3 =
+            BackupTarget::from_location("s3://odoo-filestore/backups/acme-odoo-1-2611272305.dump")
+                .unwrap();
+        assert_eq!(s3.id(), "acme-odoo-1-2611272305");
+        let pvc = BackupTarget::from_location("pvc:acme-odoo-backups/acme-odoo-3-2612010400.dump")
+            .unwrap();
+        assert_eq!(pvc.id(), "acme-odoo-3-2612010400");
     }
 }
