@@ -513,3 +513,108 @@ fn a_private_source_is_fetched_with_its_token_which_is_never_shown() {
     assert!(!r.ok(), "{r}");
     assert!(r.stderr.contains("source acme: cannot read"), "{r}");
 }
+
+/// `upgrade --changed`'s decision on real folders: the hashes the fetch script writes
+/// for two tags of a repository, compared as after an upgrade at the first tag.
+#[test]
+fn the_modules_whose_code_or_version_changed_between_two_refs_are_found() {
+    use odoo_tui::plan::addons::{Why, changed, parse_hashes};
+    need_pg!();
+    let repos = Repos::new();
+    let versioned = |name: &str, v: &str| {
+        format!("{{\n    'name': '{name}',\n    'version': '{v}',\n    'depends': ['base'],\n}}\n")
+    };
+    repos.commit(
+        "shop",
+        &[
+            (
+                "shop_same/__manifest__.py",
+                &versioned("Same", "18.0.1.0.0"),
+            ),
+            ("shop_same/models.py", "x = 1\n"),
+            (
+                "shop_edit/__manifest__.py",
+                &versioned("Edit", "18.0.1.0.0"),
+            ),
+            ("shop_edit/models.py", "x = 1\n"),
+            ("shop_bump/__manifest__.py", &versioned("Bump", "1.0.0")),
+        ],
+    );
+    repos.tag("shop", "v1");
+    repos.commit(
+        "shop",
+        &[
+            // Compiled Python is not code that changed.
+            ("shop_same/__pycache__/models.cpython-312.pyc", "bytes"),
+            ("shop_edit/models.py", "x = 2\n"),
+            ("shop_bump/__manifest__.py", &versioned("Bump", "1.1.0")),
+        ],
+    );
+    repos.tag("shop", "v2");
+    let d = git_daemon(&repos);
+    let url = format!("git://127.0.0.1:{}/shop.git", d.port);
+    let hashes_with = |r: &str, opts: &RunOpts| {
+        let c = case_with(&[("shop", &url, r, "", "")]);
+        let (run, dir) = fetch(&c, opts);
+        assert!(run.ok(), "{run}");
+        std::fs::read_to_string(dir.join(".hashes")).unwrap()
+    };
+    let hashes = |r: &str| hashes_with(r, &RunOpts::default());
+    let v1 = parse_hashes(&hashes("v1"));
+    // The git image's tools are busybox's: they give the same hashes.
+    let applets = repos.dir.path().join("busybox-applets");
+    std::fs::create_dir_all(&applets).unwrap();
+    for a in [
+        "find",
+        "sort",
+        "xargs",
+        "sha256sum",
+        "sed",
+        "awk",
+        "grep",
+        "tail",
+        "cut",
+        "head",
+    ] {
+        std::os::unix::fs::symlink("/usr/bin/busybox", applets.join(a)).unwrap();
+    }
+    let busybox = RunOpts {
+        path_first: vec![applets],
+        ..Default::default()
+    };
+    assert_eq!(parse_hashes(&hashes_with("v1", &busybox)), v1);
+    assert_eq!(
+        parse_hashes(&hashes("v1")),
+        v1,
+        "the same ref, the same hashes"
+    );
+    // As recorded after `-i` at v1.
+    let recorded = v1
+        .iter()
+        .map(|m| (m.name.clone(), m.hash.clone()))
+        .collect();
+    let installed = v1
+        .iter()
+        .map(|m| {
+            let v = odoo_tui::plan::addons::adapt_version(m.version.as_deref().unwrap());
+            (m.name.clone(), v)
+        })
+        .collect();
+    assert!(changed(&v1, &installed, &recorded).is_empty());
+
+    let v2 = parse_hashes(&hashes("v2"));
+    assert_eq!(
+        changed(&v2, &installed, &recorded),
+        [
+            (
+                "shop_bump".to_string(),
+                Why::NewerVersion {
+                    installed: "18.0.1.0.0".into(),
+                    manifest: "18.0.1.1.0".into()
+                }
+            ),
+            ("shop_edit".to_string(), Why::CodeChanged),
+        ],
+        "{v2:?}"
+    );
+}

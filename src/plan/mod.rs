@@ -2,6 +2,7 @@
 //! re-creation, prune, diffs), how to upgrade, how to restore a backup, and how the
 //! history reads. No IO: the cluster and instance layers act on what these decide.
 
+pub mod addons;
 pub mod apply;
 pub mod backup;
 pub mod backups;

@@ -245,8 +245,9 @@ pub fn init_containers(ctx: &Ctx<'_>) -> Vec<Container> {
 
 /// Fetch every source of `ADDONS_SOURCES` at its ref into `ADDONS_DIR/<name>`, check that
 /// its folder holds modules and that no module comes from two sources, and write
-/// `ADDONS_DIR/.modules` (`module source folder`) and `ADDONS_DIR/.sources`
-/// (`source ref commit`). A private source's credential is read from its Secret's files by
+/// `ADDONS_DIR/.modules` (`module source folder`), `ADDONS_DIR/.sources`
+/// (`source ref commit`) and `ADDONS_DIR/.hashes` (`module content-hash version`: what
+/// `plan::addons` compares with the hashes recorded at the last `-i`/`-u`). A private source's credential is read from its Secret's files by
 /// a git credential helper or handed to ssh as a key file: never on a command line, never
 /// printed. Host keys are always checked. Every failure is one line naming the source,
 /// after git's own last lines.
@@ -262,6 +263,16 @@ fail() {
 show() {
   printf '%s\n' "$1" | grep -v '^[[:space:]]*$' | tail -n 4 | sed 's/^/  /' >&2
 }
+# The content of a module folder: every file's path and SHA-256, compiled Python left out.
+module_hash() {
+  ( cd "$1" && find . -type f ! -name '*.pyc' ! -path '*/__pycache__/*' -print0 \
+      | LC_ALL=C sort -z | xargs -0 -r sha256sum ) | sha256sum | cut -d ' ' -f 1
+}
+# The manifest's version as written (Odoo adds the series to a short one).
+manifest_version() {
+  v=$(sed -n "s/.*[\"']version[\"'][[:space:]]*:[[:space:]]*[\"']\([0-9.]*\)[\"'].*/\1/p" "$1" | head -n 1)
+  echo "${v:--}"
+}
 helper="$HOME/git-credential-odoo-tui"
 cat > "$helper" <<'EOF'
 #!/bin/sh
@@ -275,6 +286,7 @@ find "$ADDONS_DIR" -mindepth 1 -maxdepth 1 -exec rm -rf {} +
 modules="$ADDONS_DIR/.modules"
 : > "$modules"
 : > "$ADDONS_DIR/.sources"
+: > "$ADDONS_DIR/.hashes"
 while read -r name repo ref folder secret; do
   [ -n "$name" ] || continue
   dest="$ADDONS_DIR/$name"
@@ -337,6 +349,7 @@ while read -r name repo ref folder secret; do
       fail "module $module is also in source $other: Odoo would load only one of them; remove it from one source (or set path to a folder without it)"
     fi
     echo "$module $name $dir" >> "$modules"
+    echo "$module $(module_hash "$dir") $(manifest_version "$manifest")" >> "$ADDONS_DIR/.hashes"
     found=$((found + 1))
   done
   if [ "$found" = 0 ]; then
