@@ -618,3 +618,121 @@ fn the_modules_whose_code_or_version_changed_between_two_refs_are_found() {
         "{v2:?}"
     );
 }
+
+/// A wheel of one pure-Python package, built by hand into `dir` (what an index serves).
+fn wheel(dir: &Path, dist: &str, module: &str, version: &str) {
+    let script = r#"
+import base64, hashlib, sys, zipfile
+out, dist, module, version = sys.argv[1:5]
+info = f"{dist.replace('-', '_')}-{version}.dist-info"
+files = {
+    f"{module}/__init__.py": f"VERSION = {version!r}\n",
+    f"{info}/METADATA": f"Metadata-Version: 2.1\nName: {dist}\nVersion: {version}\n",
+    f"{info}/WHEEL": "Wheel-Version: 1.0\nGenerator: odoo-tui-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+}
+record = []
+for name, text in files.items():
+    digest = base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).rstrip(b"=").decode()
+    record.append(f"{name},sha256={digest},{len(text.encode())}")
+record.append(f"{info}/RECORD,,")
+files[f"{info}/RECORD"] = "\n".join(record) + "\n"
+with zipfile.ZipFile(f"{out}/{dist.replace('-', '_')}-{version}-py3-none-any.whl", "w") as z:
+    for name, text in files.items():
+        z.writestr(name, text)
+"#;
+    let out = Command::new("python3")
+        .args(["-c", script])
+        .arg(dir)
+        .args([dist, module, version])
+        .output()
+        .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn the_sources_python_requirements_are_installed_as_wheels_and_a_missing_one_is_named() {
+    need_pg!();
+    let repos = Repos::new();
+    let with_deps = |deps: &str| {
+        format!(
+            "{{'name': 'Shop', 'version': '18.0.1.0.0', 'external_dependencies': {{'python': [{deps}]}}}}\n"
+        )
+    };
+    repos.commit(
+        "shop",
+        &[
+            ("requirements.txt", "odoo-tui-demo-root==2.0\n"),
+            ("shop_base/__manifest__.py", &with_deps("'odoo-tui-demo'")),
+            // Already in the image: not installed again.
+            ("shop_json/__manifest__.py", &with_deps("'json'")),
+        ],
+    );
+    repos.tag("shop", "v1");
+    repos.commit(
+        "shop",
+        &[(
+            "shop_native/__manifest__.py",
+            &with_deps("'odoo-tui-native'"),
+        )],
+    );
+    repos.tag("shop", "v2");
+    let index = repos.dir.path().join("index");
+    std::fs::create_dir_all(&index).unwrap();
+    wheel(&index, "odoo-tui-demo", "odoo_tui_demo", "1.0");
+    wheel(&index, "odoo-tui-demo-root", "odoo_tui_demo_root", "2.0");
+    // The index of this test: the wheels above and nothing else.
+    let opts = RunOpts {
+        env: vec![
+            ("PIP_NO_INDEX".into(), "1".into()),
+            ("PIP_FIND_LINKS".into(), index.display().to_string()),
+        ],
+        ..Default::default()
+    };
+    let d = git_daemon(&repos);
+    let url = format!("git://127.0.0.1:{}/shop.git", d.port);
+
+    let c = case_with(&[("shop", &url, "v1", "", "")]);
+    let job = c.job("init");
+    let pod = c.run_pod(&job, &opts);
+    assert_eq!(pod.ran()[..2], ["fetch-addons", "addons-python"], "{pod}");
+    let (_, r) = &pod.runs[1];
+    assert!(r.ok(), "{pod}");
+    let python = c.path("pods/acme-odoo-init/vol-addons-python");
+    assert!(python.join("odoo_tui_demo/__init__.py").is_file(), "{pod}");
+    assert!(
+        python.join("odoo_tui_demo_root/__init__.py").is_file(),
+        "{pod}"
+    );
+    assert!(!r.stdout.contains("json"), "{pod}");
+    // Odoo's container finds them on PYTHONPATH.
+    let out = Command::new("python3")
+        .args([
+            "-c",
+            "import odoo_tui_demo, odoo_tui_demo_root; print(odoo_tui_demo.VERSION)",
+        ])
+        .env("PYTHONPATH", &python)
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "1.0\n");
+
+    let c = case_with(&[("shop", &url, "v2", "", "")]);
+    let pod = c.run_pod(&c.job("init"), &opts);
+    assert_eq!(pod.failed(), Some("addons-python"), "{pod}");
+    let last = pod.stderr().lines().last().unwrap_or_default().to_string();
+    assert!(
+        last.starts_with("odoo-tui addons: Python package odoo-tui-native cannot be installed with pip as a wheel: build a custom image"),
+        "{pod}"
+    );
+    let log: Vec<String> = pod.runs[1].1.stderr.lines().map(str::to_string).collect();
+    let cause = classify(&Evidence {
+        log: &log,
+        ..Default::default()
+    })
+    .expect("a known cause");
+    assert_eq!(cause.kind, CauseKind::AddonPythonPackage);
+    assert_eq!(cause.facts.module.as_deref(), Some("odoo-tui-native"));
+}
