@@ -560,6 +560,8 @@ fn every_odoo_pod_fetches_the_same_sources_onto_addons_path() {
         assert_eq!(init[1]["name"], "addons-python", "{key}");
         assert_eq!(init[0], first["initContainers"][0], "{key}");
         assert_eq!(init[1], first["initContainers"][1], "{key}");
+        // ssh needs its uid in the git image's /etc/passwd: nobody is there.
+        assert_eq!(init[0]["securityContext"]["runAsUser"], 65534, "{key}");
         assert_eq!(
             init[0]["image"],
             "alpine/git:v2.49.1@sha256:c0280cf9572316299b08544065d3bf35db65043d5e3963982ec50647d2746e26"

@@ -25,6 +25,11 @@ pub const SECRETS_DIR: &str = "/var/run/odoo-tui/addons-secrets";
 pub const FETCH_CONTAINER: &str = "fetch-addons";
 /// The container installing their Python requirements.
 pub const PYTHON_CONTAINER: &str = "addons-python";
+/// The user of the fetch container: `nobody`, which the git image's `/etc/passwd` has
+/// (Alpine's base), because ssh refuses to run for a uid without an entry there ("No
+/// user exists for uid"). What it writes is world-readable (umask 022): Odoo's user
+/// reads it.
+pub const FETCH_UID: i64 = 65534;
 /// The prefix of every failure line the two scripts print (read by the cause classifier).
 pub const FAILURE_PREFIX: &str = "odoo-tui addons:";
 
@@ -182,7 +187,7 @@ fn fetch_resources() -> ResourceRequirements {
     }
 }
 
-/// The two init containers: fetch the sources (the git image, as the Odoo user), then
+/// The two init containers: fetch the sources (the git image, as `nobody`), then
 /// install their Python requirements (the Odoo image, as Odoo runs).
 pub fn init_containers(ctx: &Ctx<'_>) -> Vec<Container> {
     if sources(ctx).is_empty() {
@@ -208,7 +213,7 @@ pub fn init_containers(ctx: &Ctx<'_>) -> Vec<Container> {
             env("HOME", "/tmp"),
         ]),
         volume_mounts: Some(fetch_mounts),
-        security_context: Some(restricted_default(100, 101)),
+        security_context: Some(restricted_default(FETCH_UID, 101)),
         resources: Some(fetch_resources()),
         ..Default::default()
     };
