@@ -892,3 +892,69 @@ fn a_kubeconfig_skipping_tls_verification_gets_one_warning() {
     let o = env.ok(&["list"]);
     assert!(!text(&o).contains("skips TLS verification"), "{}", text(&o));
 }
+
+#[test]
+fn prune_never_deletes_a_running_job_and_deletes_an_ended_one_by_uid() {
+    let env = Env::start(
+        Config::default().scenario(
+            Scenario::from_yaml(
+                "pods:\n  - selector: {app.kubernetes.io/component: smoke-check}\n    exitCode: 0\n    runSeconds: 600\n",
+            )
+            .unwrap(),
+        ),
+    );
+    // The smoke check outlives the install's --timeout: its Job still runs.
+    let o = env.run(&[
+        "new",
+        "acme",
+        "--preset",
+        "quick-start",
+        "--yes",
+        "--set",
+        "backend.smokeCheck.activeDeadlineSeconds=3600",
+        "--timeout",
+        "6s",
+    ]);
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    let job = |env: &Env| env.obj("jobs", "acme-odoo-smoke-check");
+    let uid = job(&env).expect("the smoke check Job")["metadata"]["uid"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let deletes = |env: &Env| env.server.count("delete", "jobs");
+    let before = deletes(&env);
+
+    // Turned off while it runs: prune leaves it alone and says so.
+    let off = [
+        "new",
+        "acme",
+        "--yes",
+        "--set",
+        "backend.smokeCheck.enabled=false",
+    ];
+    let o = env.ok(&off);
+    let out = text(&o);
+    assert!(
+        out.contains("Job/acme-odoo-smoke-check is no longer configured but still running"),
+        "{out}"
+    );
+    assert_eq!(job(&env).unwrap()["metadata"]["uid"], uid.as_str());
+    assert_eq!(deletes(&env), before, "{out}");
+
+    // Once it has ended, the next apply prunes it.
+    let ended = |j: &Json| {
+        j["status"]["conditions"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|c| c["type"] == "Complete" && c["status"] == "True")
+    };
+    let t = std::time::Instant::now();
+    while !job(&env).as_ref().is_some_and(ended) {
+        assert!(t.elapsed() < std::time::Duration::from_secs(30));
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    let o = env.ok(&off);
+    assert!(job(&env).is_none(), "{}", text(&o));
+    assert_eq!(deletes(&env), before + 1);
+}

@@ -692,12 +692,14 @@ async fn apply_one(
                     )
                 });
                 wait_job_finished(kube, o.name(), opts.timeout, cancel).await?;
-                kube.delete_and_wait(kind, o.name(), false, cancel).await?;
+                kube.delete_uid_and_wait(kind, o.name(), uid_of(existing), cancel)
+                    .await?;
                 recreated = true;
             }
             JobAction::Recreate => {
                 log::say(1, || format!("apply: {} recreated: {why}", o.key()));
-                kube.delete_and_wait(kind, o.name(), false, cancel).await?;
+                kube.delete_uid_and_wait(kind, o.name(), uid_of(existing), cancel)
+                    .await?;
                 recreated = true;
             }
         }
@@ -985,6 +987,10 @@ async fn wait_for_wave(
     }
 }
 
+fn uid_of(o: &Json) -> &str {
+    o["metadata"]["uid"].as_str().unwrap_or_default()
+}
+
 async fn prune(
     kube: &Kube,
     release: &str,
@@ -1008,10 +1014,30 @@ async fn prune(
     for (kind, name) in plan::prune_candidates(&live, objects, &record::name(&d.fullname)) {
         let k = Kind::by_name(&kind).expect("listed kinds are known");
         let key = format!("{kind}/{name}");
+        let Some(obj) = live
+            .iter()
+            .find(|(lk, o)| *lk == kind && o["metadata"]["name"].as_str() == Some(name.as_str()))
+            .map(|(_, o)| o)
+        else {
+            continue;
+        };
+        // A Job is never deleted before it ends: a later run prunes it.
+        if kind == "Job" && !plan::job_ended(obj) {
+            send(
+                tx,
+                Progress::Step(format!(
+                    "{key} is no longer configured but still running: left alone until it ends (the next apply removes it)"
+                )),
+            );
+            continue;
+        }
         log::say(1, || {
             format!("apply: {key} pruned: the configuration no longer has it")
         });
-        kube.delete(k, &name, false).await?;
+        // By its uid: an object created since under the same name is left alone.
+        if !kube.delete_uid(k, &name, uid_of(obj)).await? {
+            continue;
+        }
         send(
             tx,
             Progress::Object {

@@ -93,18 +93,9 @@ fn owned_by(pod: &Pod, job: &str) -> bool {
 /// running in it: nothing else may touch the database or the backend then).
 pub async fn still_running(kube: &Kube, name: &str, uid: &str) -> Result<bool, Error> {
     let kind = Kind::by_name("Job").expect("known");
-    Ok(kube
-        .get(kind, name)
-        .await?
-        .is_some_and(|j| j["metadata"]["uid"].as_str() == Some(uid) && !finished(&j)))
-}
-
-fn finished(job: &serde_json::Value) -> bool {
-    job["status"]["conditions"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .any(|c| (c["type"] == "Complete" || c["type"] == "Failed") && c["status"] == "True")
+    Ok(kube.get(kind, name).await?.is_some_and(|j| {
+        j["metadata"]["uid"].as_str() == Some(uid) && !crate::plan::apply::job_ended(&j)
+    }))
 }
 
 /// The reason and message of a Job's true condition `kind`.
@@ -206,7 +197,7 @@ impl JobRunner<'_> {
                 .to_string();
             let same = existing["metadata"]["annotations"][crate::plan::apply::SPEC_HASH].as_str()
                 == Some(hash.as_str());
-            let done = finished(&existing);
+            let done = crate::plan::apply::job_ended(&existing);
             if same && (!done || reuse) {
                 self.report.step(&format!(
                     "Job/{name} is there from an earlier run: following it"

@@ -179,6 +179,15 @@ pub enum JobAction {
     WaitThenRecreate,
 }
 
+/// Whether a Job has ended (its `Complete` or `Failed` condition is true).
+pub fn job_ended(job: &Json) -> bool {
+    job["status"]["conditions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|c| (c["type"] == "Complete" || c["type"] == "Failed") && c["status"] == "True")
+}
+
 pub fn job_action(existing: &Json, desired_hash: &str) -> JobAction {
     let hash = existing["metadata"]["annotations"][SPEC_HASH].as_str();
     let conditions = existing["status"]["conditions"].as_array();
