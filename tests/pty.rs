@@ -801,3 +801,73 @@ fn delete_data_lists_the_claims_by_name_before_asking() {
             .is_none()
     );
 }
+
+/// The listing Job prints one backup of `acme`; the restore Job's last container runs a
+/// while and says what it does.
+fn restore_scenario() -> Scenario {
+    let manifest = r#"odoo-tui-manifest {"id": "acme-odoo-1-2611270300", "time": "2026-11-27T03:00:09Z", "kind": "manual", "contents": "database", "database": "odoo", "image": "ghcr.io/sergio-bershadsky/odoo:18.0-20260926", "revision": 1, "postgresql": 18, "modules": ["base"], "sizes": {"database": 1000, "filestore": 0}, "files": {"dump": {"name": "acme-odoo-1-2611270300.dump", "bytes": 4096}}}"#;
+    Scenario::from_yaml(&format!(
+        "pods:\n  - selector: {{app.kubernetes.io/component: backup}}\n    container: list\n    logs: [{}]\n  - selector: {{app.kubernetes.io/component: restore}}\n    container: swap\n    runSeconds: 200\n    logs: [\"swap: the restored database takes the place of the current one\"]\n  - selector: {{app.kubernetes.io/component: clone}}\n    runSeconds: 200\n    logs: [\"clone: odoo neutralize done, database.is_neutralized is true\"]\n",
+        serde_json::to_string(manifest).unwrap()
+    ))
+    .unwrap()
+}
+
+/// `restore` on a terminal: the dashboard of `new`, following the restore Job and its
+/// log, the step on the header; once done, the steps and the result are printed.
+#[test]
+fn restore_in_a_terminal_shows_the_dashboard_following_the_restore_job() {
+    let (_server, dir) = server(restore_scenario());
+    install(
+        dir.path(),
+        &["new", "acme", "--preset", "quick-start", "--yes"],
+    );
+    let mut s = Screen::spawn(
+        dir.path(),
+        &["restore", "acme", "--from", "latest", "--yes"],
+        120,
+        40,
+    );
+    s.wait_for("odoo-tui · acme", 30);
+    s.wait_for("restore acme from backup acme-odoo-1-2611270300", 30);
+    // The selection follows the restore Job, and its log shows as it comes.
+    s.wait_for("> restore", 30);
+    s.wait_for("swap: the restored database takes the place", 30);
+    assert!(s.text().contains("following the work"));
+    assert_eq!(s.exit_code(60), 0, "screen:\n{}", s.text());
+    // The dashboard closed with the work; the steps and the result are on the terminal.
+    let t = s.text();
+    assert!(
+        t.contains("`acme` restored from backup acme-odoo-1-2611270300"),
+        "{t}"
+    );
+    assert!(t.contains("restoring backup acme-odoo-1-2611270300"), "{t}");
+}
+
+/// `clone` on a terminal: the new instance's dashboard, following its restore and then
+/// its neutralization Job, until the clone is done.
+#[test]
+fn clone_in_a_terminal_shows_the_new_instances_dashboard() {
+    let (_server, dir) = server(restore_scenario());
+    install(
+        dir.path(),
+        &["new", "acme", "--preset", "quick-start", "--yes"],
+    );
+    let mut s = Screen::spawn(
+        dir.path(),
+        &["clone", "acme", "staging", "--from", "latest", "--yes"],
+        120,
+        40,
+    );
+    s.wait_for("odoo-tui · staging", 30);
+    s.wait_for(
+        "clone acme as staging from backup acme-odoo-1-2611270300",
+        30,
+    );
+    s.wait_for("> restore", 60);
+    s.wait_for("> clone", 60);
+    s.wait_for("clone: odoo neutralize done", 30);
+    assert_eq!(s.exit_code(90), 0, "screen:\n{}", s.text());
+    let t = s.text();
+    assert!(t.contains("`staging` is a clone of `acme`"), "{t}");
+}

@@ -120,7 +120,10 @@ async fn clone_locked(
     let rc_src = Ctx::new(&src_input)?;
     let started = crate::time::now();
     let deadline = Instant::now() + timeout;
-    let keep_waiting = |job: &str| ctx.keep_waiting(job);
+    // On the dashboard, a Job past the deadline is not asked about: it fails as without
+    // a terminal.
+    let live = ctx.interactive() && !ctx.plain && a.output == PlainJson::Plain;
+    let keep_waiting = |job: &str| !live && ctx.keep_waiting(job);
 
     // 1. The backup: the one named, or one taken now under SRC's lock.
     let mut ws = InstanceWatch::start(&kube, src);
@@ -188,87 +191,96 @@ async fn clone_locked(
         return Err(Error::cancelled("cancelled: nothing was created"));
     }
 
-    // 2. NEW's credentials, volumes and datastores, up to first boot.
-    let opts = Options {
-        force: false,
-        dry_run: false,
-        timeout,
-        typed: Default::default(),
-        revision: Some(1),
-        maintenance_until_ready: false,
-    };
-    let incomplete = |e: Error| {
-        e.with_note(&format!(
+    let rest = async {
+        // 2. NEW's credentials, volumes and datastores, up to first boot.
+        let opts = Options {
+            force: false,
+            dry_run: false,
+            timeout,
+            typed: Default::default(),
+            revision: Some(1),
+            maintenance_until_ready: false,
+        };
+        let incomplete = |e: Error| {
+            e.with_note(&format!(
             "`{new}` is incomplete and its backend never started; remove it with `odoo-tui delete {new} --delete-data`, then clone again"
         ))
-    };
-    instance::apply::with_lines_until(
-        &kube,
-        new,
-        &new_loaded,
-        &opts,
-        report,
-        cancel,
-        FIRST_BOOT_WAVE,
-    )
-    .await
-    .map_err(|e| incomplete(e.into()))?;
-
-    // 3. The backup restored into NEW's database, its objects into NEW's bucket.
-    let new_input = RenderInput {
-        release: new,
-        namespace: &kube.namespace,
-        values: &new_loaded.values,
-        credentials: &creds,
-    };
-    let rc_new = Ctx::new(&new_input)?;
-    let mut wn = InstanceWatch::start(&kube, new);
-    wn.ready().await;
-    let runner = JobRunner {
-        kube: &kube,
-        release: new,
-        component: Component::Backup,
-        deadline,
-        cancel,
-        keep_waiting: &keep_waiting,
-        report,
-        leave_running: false,
-    };
-    let spec = RestoreSpec {
-        id: id.clone(),
-        source: backup_source(&rc_src),
-    };
-    let job = restore_job(&rc_new, &spec, started);
-    expect_success(&runner, &mut wn, &job, "the restore")
-        .await
-        .map_err(incomplete)?;
-
-    // 4. Its own identity, neutralized and verified, before its backend ever starts.
-    let identity = clone_job(&rc_new, !a.no_neutralize, crate::time::now());
-    expect_success(&runner, &mut wn, &identity, "the neutralization")
-        .await
-        .map_err(incomplete)?;
-
-    // 5. The rest: first boot finds the database initialised, the backend starts.
-    instance::apply::with_lines(&kube, new, &new_loaded, &opts, report, cancel)
+        };
+        instance::apply::with_lines_until(
+            &kube,
+            new,
+            &new_loaded,
+            &opts,
+            report,
+            cancel,
+            FIRST_BOOT_WAVE,
+        )
         .await
         .map_err(|e| incomplete(e.into()))?;
-    let entry = HistoryEntry {
-        time: started,
-        kind: HistoryKind::Restore,
-        modules: vec![],
-        image: Some(new_loaded.values.backend.image.reference()),
-        backup_location: Some(spec.source.location(&id)),
-        result: HistoryResult::Succeeded,
-        revision: 1,
-        detail: Some(format!(
-            "clone of `{src}`{}",
-            if a.no_neutralize { "" } else { ", neutralized" }
-        )),
-        upgrade: None,
-    };
-    instance::record::append_history(&kube, new, &new_loaded, entry, None).await?;
-    report.emit(
+
+        // 3. The backup restored into NEW's database, its objects into NEW's bucket.
+        let new_input = RenderInput {
+            release: new,
+            namespace: &kube.namespace,
+            values: &new_loaded.values,
+            credentials: &creds,
+        };
+        let rc_new = Ctx::new(&new_input)?;
+        let mut wn = InstanceWatch::start(&kube, new);
+        wn.ready().await;
+        let runner = JobRunner {
+            kube: &kube,
+            release: new,
+            component: Component::Restore,
+            deadline,
+            cancel,
+            keep_waiting: &keep_waiting,
+            report,
+            leave_running: false,
+        };
+        let spec = RestoreSpec {
+            id: id.clone(),
+            source: backup_source(&rc_src),
+        };
+        let job = restore_job(&rc_new, &spec, started);
+        expect_success(&runner, &mut wn, &job, "the restore")
+            .await
+            .map_err(incomplete)?;
+
+        // 4. Its own identity, neutralized and verified, before its backend ever starts.
+        let identity = clone_job(&rc_new, !a.no_neutralize, crate::time::now());
+        expect_success(
+            &JobRunner {
+                component: Component::Clone,
+                ..runner
+            },
+            &mut wn,
+            &identity,
+            "the neutralization",
+        )
+        .await
+        .map_err(incomplete)?;
+
+        // 5. The rest: first boot finds the database initialised, the backend starts.
+        instance::apply::with_lines(&kube, new, &new_loaded, &opts, report, cancel)
+            .await
+            .map_err(|e| incomplete(e.into()))?;
+        let entry = HistoryEntry {
+            time: started,
+            kind: HistoryKind::Restore,
+            modules: vec![],
+            image: Some(new_loaded.values.backend.image.reference()),
+            backup_location: Some(spec.source.location(&id)),
+            result: HistoryResult::Succeeded,
+            revision: 1,
+            detail: Some(format!(
+                "clone of `{src}`{}",
+                if a.no_neutralize { "" } else { ", neutralized" }
+            )),
+            upgrade: None,
+        };
+        instance::record::append_history(&kube, new, &new_loaded, entry, None).await?;
+        report.outcome(
         || {
             format!(
                 "\n`{new}` is a clone of `{src}` (backup {id}){}; reach it with `odoo-tui open {new}`, its admin password with `odoo-tui credentials {new}`",
@@ -288,7 +300,14 @@ async fn clone_locked(
             })
         },
     );
-    Ok(())
+        Ok::<(), Error>(())
+    };
+    if live {
+        let op = format!("clone {src} as {new} from backup {id}");
+        instance::live::operation(&kube, new, &op, ctx.no_color, cancel, rest).await
+    } else {
+        rest.await
+    }
 }
 
 /// Run a Job and require its success.

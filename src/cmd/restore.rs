@@ -100,7 +100,10 @@ async fn restore_locked(
     let deadline = Instant::now() + timeout;
     let mut w = InstanceWatch::start(&kube, &name);
     w.ready().await;
-    let keep_waiting = |job: &str| ctx.keep_waiting(job);
+    // On the dashboard, a Job past the deadline is not asked about: it fails as without
+    // a terminal.
+    let live = ctx.interactive() && !ctx.plain && a.output == PlainJson::Plain;
+    let keep_waiting = |job: &str| !live && ctx.keep_waiting(job);
     let quiet = JobRunner {
         kube: &kube,
         release: &name,
@@ -188,236 +191,248 @@ async fn restore_locked(
     {
         return Err(Error::cancelled("cancelled: nothing was changed"));
     }
-    let runner = JobRunner { report, ..quiet };
-    let history = |result: HistoryResult,
-                   safety: &Option<BackupTarget>,
-                   detail: Option<String>,
-                   revision: u64| {
-        let e = HistoryEntry {
-            time: started,
-            kind: HistoryKind::Restore,
-            modules: vec![],
-            image: Some(image.clone()),
-            backup_location: Some(chosen.location.clone()),
-            result,
-            revision,
-            detail: detail.or_else(|| {
-                safety
-                    .as_ref()
-                    .map(|s| format!("safety backup {}", s.location()))
-            }),
-            upgrade: None,
+    let rest = async {
+        let runner = JobRunner { report, ..quiet };
+        let restoring = JobRunner {
+            component: Component::Restore,
+            ..runner
         };
-        let rev = (revision != rec.revision).then_some(revision);
-        instance::record::append_history(&kube, &name, &loaded, e, rev)
-    };
+        let history = |result: HistoryResult,
+                       safety: &Option<BackupTarget>,
+                       detail: Option<String>,
+                       revision: u64| {
+            let e = HistoryEntry {
+                time: started,
+                kind: HistoryKind::Restore,
+                modules: vec![],
+                image: Some(image.clone()),
+                backup_location: Some(chosen.location.clone()),
+                result,
+                revision,
+                detail: detail.or_else(|| {
+                    safety
+                        .as_ref()
+                        .map(|s| format!("safety backup {}", s.location()))
+                }),
+                upgrade: None,
+            };
+            let rev = (revision != rec.revision).then_some(revision);
+            instance::record::append_history(&kube, &name, &loaded, e, rev)
+        };
 
-    // 2. The safety backup.
-    let safety = if a.no_safety_backup {
-        None
-    } else {
-        let running = maintenance::backend_running(&w);
-        let end = instance::backup::run_of(
-            &runner,
-            &mut w,
-            &rc,
-            BackupKind::PreRestore,
-            rec.revision,
-            started,
-            running,
-        )
-        .await;
-        match backup::outcome(end) {
-            Ok(t) => {
-                let entry = HistoryEntry {
-                    time: started,
-                    kind: HistoryKind::Backup,
-                    modules: vec![],
-                    image: None,
-                    backup_location: Some(t.location()),
-                    result: HistoryResult::Succeeded,
-                    revision: rec.revision,
-                    detail: Some("safety backup before a restore".into()),
-                    upgrade: None,
-                };
-                instance::record::append_history(&kube, &name, &loaded, entry, None).await?;
-                Some(t)
+        // 2. The safety backup.
+        let safety = if a.no_safety_backup {
+            None
+        } else {
+            let running = maintenance::backend_running(&w);
+            let end = instance::backup::run_of(
+                &runner,
+                &mut w,
+                &rc,
+                BackupKind::PreRestore,
+                rec.revision,
+                started,
+                running,
+            )
+            .await;
+            match backup::outcome(end) {
+                Ok(t) => {
+                    let entry = HistoryEntry {
+                        time: started,
+                        kind: HistoryKind::Backup,
+                        modules: vec![],
+                        image: None,
+                        backup_location: Some(t.location()),
+                        result: HistoryResult::Succeeded,
+                        revision: rec.revision,
+                        detail: Some("safety backup before a restore".into()),
+                        upgrade: None,
+                    };
+                    instance::record::append_history(&kube, &name, &loaded, entry, None).await?;
+                    Some(t)
+                }
+                Err(e) => {
+                    history(
+                        HistoryResult::Failed,
+                        &None,
+                        Some(backup::first_line(&e)),
+                        rec.revision,
+                    )
+                    .await?;
+                    return Err(e.with_note("nothing was restored: the safety backup failed and the backend was not touched"));
+                }
             }
-            Err(e) => {
-                history(
-                    HistoryResult::Failed,
-                    &None,
-                    Some(backup::first_line(&e)),
-                    rec.revision,
-                )
-                .await?;
-                return Err(e.with_note("nothing was restored: the safety backup failed and the backend was not touched"));
+        };
+
+        // 3. The backend stopped.
+        if let Err(e) = maintenance::enter(&kube, &rc, &mut w, deadline, report).await {
+            if keep_stopped {
+                return Err(Error::from(e).with_note(&upgrade_kept(&name)));
             }
+            maintenance::leave(
+                &kube,
+                &rc,
+                v.backend.replica_count,
+                &mut w,
+                deadline,
+                report,
+            )
+            .await?;
+            return Err(e.into());
         }
-    };
 
-    // 3. The backend stopped.
-    if let Err(e) = maintenance::enter(&kube, &rc, &mut w, deadline, report).await {
-        if keep_stopped {
-            return Err(Error::from(e).with_note(&upgrade_kept(&name)));
-        }
-        maintenance::leave(
-            &kube,
-            &rc,
-            v.backend.replica_count,
-            &mut w,
-            deadline,
-            report,
-        )
-        .await?;
-        return Err(e.into());
-    }
-
-    // 4. The restore Job: restored beside, then swapped.
-    let spec = RestoreSpec {
-        id: chosen.id.clone(),
-        source: backup_source(&rc),
-    };
-    let job = restore_job(&rc, &spec, started);
-    report.step(&format!(
-        "restoring backup {} ({})",
-        chosen.id, chosen.location
-    ));
-    let end = runner.run(&mut w, &job).await;
-    let failure = match end {
-        Ok(r) => match r.end {
-            JobEnd::Succeeded => None,
-            JobEnd::Failed { reason, next } => Some(Error::not_ready(format!(
-                "the restore failed: {reason}{}\nnext step: {next}",
-                tail(&r.lines)
-            ))),
-            JobEnd::Cancelled | JobEnd::LeftRunning(_) => Some(Error::cancelled(format!(
-                "cancelled: Job/{} was deleted",
-                job.name()
-            ))),
-        },
-        Err(e) => Some(e.into()),
-    };
-    if let Some(e) = failure {
-        let back = put_back(
-            &runner,
-            &mut w,
-            &rc,
-            &kube,
-            &name,
-            &loaded,
-            rec.revision,
-            report,
-            !keep_stopped,
-        )
-        .await;
-        history(
-            HistoryResult::Failed,
-            &safety,
-            Some(backup::first_line(&e)),
-            rec.revision,
-        )
-        .await?;
-        return Err(e.with_note(&as_before(back, keep_stopped, &name)));
-    }
-    report.step(&format!(
-        "Job/{} succeeded: the backup's database is in place",
-        job.name()
-    ));
-
-    // 5. The backend started on the backup's image, smoke check included.
-    let revision = rec.revision + 1;
-    let sets = plan::image_sets(&v.backend.image, &image);
-    let (new_loaded, _) = instance::values::recorded(&kube, &name, &sets).await?;
-    let left = deadline
-        .checked_duration_since(Instant::now())
-        .unwrap_or(Duration::from_secs(60));
-    if let Err(e) = instance::apply::rollout(
-        &kube,
-        &name,
-        &new_loaded,
-        Rollout {
-            revision,
-            timeout: left,
-            maintenance_until_ready: true,
-        },
-        report,
-        cancel,
-    )
-    .await
-    .map_err(Error::from)
-    {
-        report.step("the backend did not come up on the restored database: putting back the database it replaced");
-        let back = put_back(
-            &runner,
-            &mut w,
-            &rc,
-            &kube,
-            &name,
-            &loaded,
-            rec.revision,
-            report,
-            !keep_stopped,
-        )
-        .await;
-        history(
-            HistoryResult::Failed,
-            &safety,
-            Some(format!("rollout: {}", backup::first_line(&e))),
-            rec.revision,
-        )
-        .await?;
-        return Err(Error::not_ready(format!(
-            "the backend did not become ready on the restored database: {e}"
-        ))
-        .with_note(&as_before(back, keep_stopped, &name)));
-    }
-
-    // 6. Final: the replaced database and files dropped.
-    let commit = restore_step_job(&rc, RestoreStep::Commit, crate::time::now());
-    let dropped = matches!(
-        runner.run(&mut w, &commit).await.map(|r| r.end),
-        Ok(JobEnd::Succeeded)
-    );
-    if !dropped {
+        // 4. The restore Job: restored beside, then swapped.
+        let spec = RestoreSpec {
+            id: chosen.id.clone(),
+            source: backup_source(&rc),
+        };
+        let job = restore_job(&rc, &spec, started);
         report.step(&format!(
+            "restoring backup {} ({})",
+            chosen.id, chosen.location
+        ));
+        let end = restoring.run(&mut w, &job).await;
+        let failure = match end {
+            Ok(r) => match r.end {
+                JobEnd::Succeeded => None,
+                JobEnd::Failed { reason, next } => Some(Error::not_ready(format!(
+                    "the restore failed: {reason}{}\nnext step: {next}",
+                    tail(&r.lines)
+                ))),
+                JobEnd::Cancelled | JobEnd::LeftRunning(_) => Some(Error::cancelled(format!(
+                    "cancelled: Job/{} was deleted",
+                    job.name()
+                ))),
+            },
+            Err(e) => Some(e.into()),
+        };
+        if let Some(e) = failure {
+            let back = put_back(
+                &restoring,
+                &mut w,
+                &rc,
+                &kube,
+                &name,
+                &loaded,
+                rec.revision,
+                report,
+                !keep_stopped,
+            )
+            .await;
+            history(
+                HistoryResult::Failed,
+                &safety,
+                Some(backup::first_line(&e)),
+                rec.revision,
+            )
+            .await?;
+            return Err(e.with_note(&as_before(back, keep_stopped, &name)));
+        }
+        report.step(&format!(
+            "Job/{} succeeded: the backup's database is in place",
+            job.name()
+        ));
+
+        // 5. The backend started on the backup's image, smoke check included.
+        let revision = rec.revision + 1;
+        let sets = plan::image_sets(&v.backend.image, &image);
+        let (new_loaded, _) = instance::values::recorded(&kube, &name, &sets).await?;
+        let left = deadline
+            .checked_duration_since(Instant::now())
+            .unwrap_or(Duration::from_secs(60));
+        if let Err(e) = instance::apply::rollout(
+            &kube,
+            &name,
+            &new_loaded,
+            Rollout {
+                revision,
+                timeout: left,
+                maintenance_until_ready: true,
+            },
+            report,
+            cancel,
+        )
+        .await
+        .map_err(Error::from)
+        {
+            report.step("the backend did not come up on the restored database: putting back the database it replaced");
+            let back = put_back(
+                &restoring,
+                &mut w,
+                &rc,
+                &kube,
+                &name,
+                &loaded,
+                rec.revision,
+                report,
+                !keep_stopped,
+            )
+            .await;
+            history(
+                HistoryResult::Failed,
+                &safety,
+                Some(format!("rollout: {}", backup::first_line(&e))),
+                rec.revision,
+            )
+            .await?;
+            return Err(Error::not_ready(format!(
+                "the backend did not become ready on the restored database: {e}"
+            ))
+            .with_note(&as_before(back, keep_stopped, &name)));
+        }
+
+        // 6. Final: the replaced database and files dropped.
+        let commit = restore_step_job(&rc, RestoreStep::Commit, crate::time::now());
+        let dropped = matches!(
+            restoring.run(&mut w, &commit).await.map(|r| r.end),
+            Ok(JobEnd::Succeeded)
+        );
+        if !dropped {
+            report.step(&format!(
             "the database the restore replaced is still kept as {}_previous: drop it when you no longer need it",
             rc.d.db_name
         ));
+        }
+        if let Some(mut e) = upgrading {
+            e.result = HistoryResult::Failed;
+            e.revision = rec.revision;
+            e.detail = Some(upgrade_plan::closed_by_restore(&chosen.id, &image));
+            instance::record::put_entry(&kube, &name, &loaded, e, None).await?;
+            report.step("the open upgrade is closed");
+        }
+        history(HistoryResult::Succeeded, &safety, None, revision).await?;
+        report.outcome(
+            || {
+                format!(
+                    "\n`{name}` restored from backup {} on {image} (revision {revision}){}",
+                    chosen.id,
+                    safety
+                        .as_ref()
+                        .map(|s| format!(
+                            "; the database before it is in safety backup {}",
+                            s.location()
+                        ))
+                        .unwrap_or_default()
+                )
+            },
+            || {
+                serde_json::json!({
+                    "result": "succeeded",
+                    "backup": chosen.id,
+                    "image": image,
+                    "revision": revision,
+                    "safetyBackup": safety.as_ref().map(BackupTarget::location),
+                })
+            },
+        );
+        Ok::<(), Error>(())
+    };
+    if live {
+        let op = format!("restore {name} from backup {}", chosen.id);
+        instance::live::operation(&kube, &name, &op, ctx.no_color, cancel, rest).await
+    } else {
+        rest.await
     }
-    if let Some(mut e) = upgrading {
-        e.result = HistoryResult::Failed;
-        e.revision = rec.revision;
-        e.detail = Some(upgrade_plan::closed_by_restore(&chosen.id, &image));
-        instance::record::put_entry(&kube, &name, &loaded, e, None).await?;
-        report.step("the open upgrade is closed");
-    }
-    history(HistoryResult::Succeeded, &safety, None, revision).await?;
-    report.emit(
-        || {
-            format!(
-                "\n`{name}` restored from backup {} on {image} (revision {revision}){}",
-                chosen.id,
-                safety
-                    .as_ref()
-                    .map(|s| format!(
-                        "; the database before it is in safety backup {}",
-                        s.location()
-                    ))
-                    .unwrap_or_default()
-            )
-        },
-        || {
-            serde_json::json!({
-                "result": "succeeded",
-                "backup": chosen.id,
-                "image": image,
-                "revision": revision,
-                "safetyBackup": safety.as_ref().map(BackupTarget::location),
-            })
-        },
-    );
-    Ok(())
 }
 
 /// The last log lines of a failed Job, as a message's tail.

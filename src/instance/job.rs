@@ -310,7 +310,7 @@ impl JobRunner<'_> {
                     let next = match (reason.as_str(), failure.and_then(|f| f.cause.as_ref())) {
                         ("DeadlineExceeded", _) => format!(
                             "the Job ran longer than its activeDeadlineSeconds — raise {}",
-                            if self.component == Component::Backup {
+                            if matches!(self.component, Component::Backup | Component::Restore) {
                                 "backup.activeDeadlineSeconds"
                             } else {
                                 "backend.autoUpgrade.activeDeadlineSeconds"

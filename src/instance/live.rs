@@ -241,3 +241,101 @@ pub async fn follow_lines(kube: &Kube, release: &str, json: bool, cancel: Cancel
         }
     }
 }
+
+/// Run an operation's `work` on `release` (`restore`, `clone`) with the dashboard on
+/// screen, as `new` shows its rollout: the components from watches, the selection
+/// following the active one with its Job's log, and the operation's latest step on the
+/// header line. What the work reports is held while the dashboard is up and its steps
+/// printed once it closes. It closes when the work ends; q (or Ctrl-C) closes it and
+/// cancels `cancel`, and the work stops as after Ctrl-C.
+pub async fn operation<T>(
+    kube: &Kube,
+    release: &str,
+    operation: &str,
+    no_color: bool,
+    cancel: &CancellationToken,
+    work: impl std::future::Future<Output = T>,
+) -> T {
+    // Everything for the view goes through `itx`; once the work ends the forwarder
+    // stops, and the view, its channel closed, closes too.
+    let (itx, mut irx) = mpsc::channel::<Msg>(64);
+    let (mtx, mut mrx) = mpsc::channel::<Msg>(64);
+    let done = CancellationToken::new();
+    let forward = {
+        let done = done.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    biased;
+                    _ = done.cancelled() => return,
+                    m = irx.recv() => match m {
+                        Some(m) => {
+                            if mtx.send(m).await.is_err() {
+                                return;
+                            }
+                        }
+                        None => return,
+                    },
+                }
+            }
+        })
+    };
+    let record = crate::cluster::record::find(kube, release)
+        .await
+        .ok()
+        .flatten();
+    let mut state = AppState::new(header(kube, release, record.as_ref()), crate::time::now());
+    state.operation = Some(operation.to_string());
+    state.follow = true;
+    state.close_with_producer = true;
+    state.no_color = no_color;
+    if let Some(r) = &record {
+        let _ = itx
+            .send(Msg::Record {
+                revision: Some(r.revision),
+                history: r.history.clone(),
+            })
+            .await;
+    }
+    let (feeder, events) = feed_from_watch(kube, release, vec![], itx.clone());
+    let (stx, mut srx) = mpsc::unbounded_channel::<(bool, String)>();
+    let captured = super::progress::capture(stx);
+    let steps = {
+        let (itx, op) = (itx.clone(), operation.to_string());
+        tokio::spawn(async move {
+            let mut all = Vec::new();
+            while let Some((step, line)) = srx.recv().await {
+                if step {
+                    let shown = line.trim().lines().next().unwrap_or_default();
+                    let _ = itx.send(Msg::Operation(format!("{op} · {shown}"))).await;
+                    all.push(line);
+                }
+            }
+            all
+        })
+    };
+    let mut actions = Actions::new(kube, itx).with_events(events);
+    let view = async {
+        let held = crate::cluster::log::hold();
+        let ended = tui::run_terminal(&mut state, &mut mrx, |a| actions.handle(a)).await;
+        if matches!(ended, Ok(Some(Action::Quit)) | Err(_)) {
+            cancel.cancel();
+        }
+        // From here on, lines go to the terminal again: first the steps held back.
+        drop(captured);
+        drop(held);
+        let mut err = std::io::stderr().lock();
+        for line in steps.await.unwrap_or_default() {
+            let _ = writeln!(err, "{line}");
+        }
+    };
+    let work = async {
+        let out = work.await;
+        done.cancel();
+        out
+    };
+    let ((), out) = tokio::join!(view, work);
+    feeder.abort();
+    forward.abort();
+    out
+}

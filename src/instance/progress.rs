@@ -3,6 +3,7 @@
 //! (`-o json`). stdout stays for the result.
 
 use std::io::Write;
+use std::sync::Mutex;
 
 use serde_json::{Value as Json, json};
 
@@ -10,6 +11,35 @@ use crate::cluster::apply::{Change, Progress};
 use crate::plain;
 use crate::plan::upgrade::module_progress;
 use crate::status::InstanceStatus;
+
+/// Where lines go while a full-screen view owns the terminal: (is a step, line).
+static CAPTURE: Mutex<Option<tokio::sync::mpsc::UnboundedSender<(bool, String)>>> =
+    Mutex::new(None);
+
+/// While a full-screen view is on (see [`capture`]): every line a reporter prints goes to
+/// the view's channel instead of stderr, until the guard is dropped.
+pub struct Capture(());
+
+/// Send every reporter's lines to `tx` (steps flagged `true`) until the guard is dropped.
+pub fn capture(tx: tokio::sync::mpsc::UnboundedSender<(bool, String)>) -> Capture {
+    *CAPTURE.lock().unwrap_or_else(|e| e.into_inner()) = Some(tx);
+    Capture(())
+}
+
+impl Drop for Capture {
+    fn drop(&mut self) {
+        CAPTURE.lock().unwrap_or_else(|e| e.into_inner()).take();
+    }
+}
+
+/// Print a line on stderr, or hand it to the view that captures lines.
+fn print(step: bool, line: String) {
+    if let Some(tx) = CAPTURE.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
+        let _ = tx.send((step, line));
+        return;
+    }
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
+}
 
 /// Prints progress to stderr, as text or JSON lines.
 #[derive(Debug, Clone, Copy, Default)]
@@ -39,6 +69,10 @@ impl Reporter {
 
     /// One line: `plain()` as text, or `json()` as a JSON line.
     pub fn emit(&self, plain: impl FnOnce() -> String, json: impl FnOnce() -> Json) {
+        self.line(false, plain, json);
+    }
+
+    fn line(&self, step: bool, plain: impl FnOnce() -> String, json: impl FnOnce() -> Json) {
         if self.quiet {
             return;
         }
@@ -47,12 +81,18 @@ impl Reporter {
         } else {
             plain()
         };
-        let _ = writeln!(std::io::stderr().lock(), "{line}");
+        print(step, line);
+    }
+
+    /// The operation's result: [`Reporter::emit`], kept with the steps by a view that
+    /// captures lines (printed once it closes).
+    pub fn outcome(&self, plain: impl FnOnce() -> String, json: impl FnOnce() -> Json) {
+        self.line(true, plain, json);
     }
 
     /// A step of the operation.
     pub fn step(&self, s: &str) {
-        self.emit(|| s.to_string(), || json!({ "step": s }));
+        self.line(true, || s.to_string(), || json!({ "step": s }));
     }
 
     /// A log line of a Job's container (and the module it loads, when it says).
@@ -79,9 +119,8 @@ impl Reporter {
                 } else {
                     plain::changes(last.as_ref(), st)
                 };
-                let mut err = std::io::stderr().lock();
                 for l in lines {
-                    let _ = writeln!(err, "{l}");
+                    print(false, l);
                 }
                 *last = Some((**st).clone());
             }

@@ -22,11 +22,15 @@ pub enum Component {
     SmokeCheck,
     Backup,
     Upgrade,
+    /// The restore Job of `restore` and `clone` (the backup restored beside, then swapped).
+    Restore,
+    /// A clone's identity and neutralization Job.
+    Clone,
 }
 
 impl Component {
     /// Every component, in rollout order.
-    pub const ALL: [Component; 11] = [
+    pub const ALL: [Component; 13] = [
         Component::Postgresql,
         Component::Minio,
         Component::MinioProvisioning,
@@ -38,6 +42,8 @@ impl Component {
         Component::SmokeCheck,
         Component::Backup,
         Component::Upgrade,
+        Component::Restore,
+        Component::Clone,
     ];
 
     /// The value of the `app.kubernetes.io/component` label.
@@ -54,6 +60,8 @@ impl Component {
             Component::SmokeCheck => "smoke-check",
             Component::Backup => "backup",
             Component::Upgrade => "upgrade",
+            Component::Restore => "restore",
+            Component::Clone => "clone",
         }
     }
 
@@ -81,6 +89,7 @@ impl Component {
     pub fn values_prefix(self) -> &'static str {
         match self {
             Component::Postgresql | Component::Backup => "postgresql",
+            Component::Restore => "backup",
             Component::Minio => "minio",
             Component::MinioProvisioning => "minio.provisioning",
             Component::Frontend => "frontend",
@@ -89,7 +98,8 @@ impl Component {
             Component::Init
             | Component::StorageInit
             | Component::Backend
-            | Component::SmokeCheck => "backend",
+            | Component::SmokeCheck
+            | Component::Clone => "backend",
         }
     }
 

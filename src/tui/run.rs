@@ -57,8 +57,9 @@ where
     let (mut msgs_open, mut keys_open) = (true, true);
     terminal.draw(|f| draw(f, state))?;
     loop {
-        // The producer of a finishing view (`new`, `upgrade`) is gone: nothing more will come.
-        if !msgs_open && (!keys_open || state.finish_when_done) {
+        // The producer of a finishing view (`new`, `upgrade`) is gone: nothing more will
+        // come; or the operation a view shows has ended (`restore`, `clone`).
+        if !msgs_open && (!keys_open || state.finish_when_done || state.close_with_producer) {
             return Ok(None);
         }
         let msg = tokio::select! {

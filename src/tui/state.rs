@@ -114,6 +114,8 @@ pub enum Msg {
         revision: Option<u64>,
         history: Vec<HistoryEntry>,
     },
+    /// The running operation's line, e.g. its latest step.
+    Operation(String),
 }
 
 /// What the caller must do after an update.
@@ -163,6 +165,9 @@ pub struct AppState {
     /// The selection follows the active component (`new`, `upgrade`) until the user
     /// moves it; a Job it follows has its log shown in the reason pane as it comes.
     pub follow: bool,
+    /// Close when the producer closes the message channel: the operation the view shows
+    /// has ended (`restore`, `clone`), whatever the instance's state.
+    pub close_with_producer: bool,
     finished: bool,
 }
 
@@ -239,6 +244,10 @@ pub fn update(state: &mut AppState, msg: Msg) -> Option<Action> {
         Msg::Record { revision, history } => {
             state.header.revision = revision.or(state.header.revision);
             state.history = history;
+            None
+        }
+        Msg::Operation(op) => {
+            state.operation = Some(op);
             None
         }
     }
